@@ -1,0 +1,78 @@
+import * as esbuild from "esbuild";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** The repository root: bundles and build output paths are resolved from here, whatever the working directory. */
+export const PROJECT_ROOT = path.resolve(__dirname, "..");
+
+/** Where `pulumi up`, `npm run plan` and the local cloud put function bundles (gitignored). */
+export const BUILD_DIR = path.join(PROJECT_ROOT, ".build");
+
+export interface BundleOptions {
+  /** Handler source, relative to the project root, e.g. `handlers/order-placement.ts`. */
+  readonly entry: string;
+  /** Output folder name under `.build/lambda/` (the function's physical name keeps stacks apart). */
+  readonly name: string;
+  /** Files copied beside the bundle (e.g. font metrics a library reads from disk). */
+  readonly assets?: readonly { readonly from: string; readonly to: string }[];
+  /** Module ids left out of the bundle and loaded from the runtime instead. */
+  readonly external?: readonly string[];
+}
+
+export interface Bundle {
+  /** Absolute folder holding `index.mjs` (and assets): what Lambda receives as its code archive. */
+  readonly dir: string;
+  /** Size of `index.mjs` in bytes. */
+  readonly bytes: number;
+}
+
+/**
+ * ESM bundle for nodejs22.x with every dependency inside, AWS SDK v3 included. Bundling the SDK pins the version we
+ * tested and lets esbuild drop the unused parts of each modular client; bench/bundles.ts measures this against
+ * loading the runtime-provided SDK.
+ */
+export function esbuildOptions(entry: string, outfile: string, external: readonly string[] = []): esbuild.BuildOptions {
+  return {
+    entryPoints: [path.resolve(PROJECT_ROOT, entry)],
+    outfile,
+    bundle: true,
+    platform: "node",
+    target: "node22",
+    format: "esm",
+    minify: true,
+    keepNames: true,
+    legalComments: "none",
+    logLevel: "silent",
+    mainFields: ["module", "main"],
+    external: [...external],
+    // CommonJS dependencies bundled into ESM still call require() for Node built-ins and use __dirname.
+    banner: {
+      js: [
+        'import { createRequire as __createRequire } from "node:module";',
+        'import { fileURLToPath as __fileURLToPath } from "node:url";',
+        'import { dirname as __pathDirname } from "node:path";',
+        "const require = __createRequire(import.meta.url);",
+        "const __filename = __fileURLToPath(import.meta.url);",
+        "const __dirname = __pathDirname(__filename);",
+      ].join("\n"),
+    },
+  };
+}
+
+/** Bundles one handler synchronously (the Pulumi program needs the archive path while it registers resources). */
+export function bundleHandler(options: BundleOptions): Bundle {
+  const dir = path.join(BUILD_DIR, "lambda", options.name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const outfile = path.join(dir, "index.mjs");
+  const result = esbuild.buildSync(esbuildOptions(options.entry, outfile, options.external));
+  if (result.errors.length) {
+    throw new Error(`bundling ${options.entry} failed: ${result.errors.map((e) => e.text).join("; ")}`);
+  }
+  for (const asset of options.assets ?? []) {
+    const target = path.join(dir, asset.to);
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.copyFileSync(asset.from, target);
+  }
+  return { dir, bytes: fs.statSync(outfile).size };
+}

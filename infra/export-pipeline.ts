@@ -1,0 +1,280 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { EXPORTER_BUNDLE_ASSETS } from "../handlers/export/bundle-assets";
+import { FunctionSizing } from "./config";
+import { ExportFunctionArns, exportWorkflow } from "./export-workflow";
+import { EXPORT_WORKER_CONTAINER, ExportWorkerTask } from "./export-worker-task";
+import { LambdaFunction } from "./lambda-function";
+import { kebab } from "./order-pipeline";
+import { PolicyStatement } from "./policy";
+import { StateMachine } from "./state-machine";
+
+type ExportFunctionKey = keyof ExportFunctionArns;
+
+/** Key prefixes in the documents bucket; IAM grants are scoped to them. */
+export const DOCUMENTS_PREFIX = "documents/";
+export const EXPORTS_PREFIX = "exports/";
+export const PARTS_PREFIX = "parts/";
+
+export interface ExportPipelineArgs {
+  readonly namePrefix: string;
+  readonly sizing: Record<ExportFunctionKey, FunctionSizing>;
+  /** Estimated seconds per page, per format (the seed measured 30 s/page for PDF). */
+  readonly secondsPerPage: { readonly svg: number; readonly pdf: number };
+  /** Estimates up to this run in one Lambda invocation (below Lambda's 900 s). */
+  readonly lambdaBudgetSeconds: number;
+  readonly mapMaxConcurrency: number;
+  /** Days exported files are kept. */
+  readonly exportRetentionDays: number;
+  readonly workflowTimeoutSeconds: number;
+  readonly fargate: {
+    readonly cpu: number;
+    readonly memoryMb: number;
+    readonly network: "private" | "public";
+    readonly heartbeatSeconds: number;
+    readonly timeoutSeconds: number;
+  };
+  readonly logRetentionDays: number;
+  readonly logLevel: string;
+  readonly alarmTopicArn: pulumi.Input<string>;
+}
+
+/**
+ * Document exports: the documents bucket, the jobs table, the exporters sized by their memory needs (a small SVG
+ * exporter, a large PDF exporter), split/combine for parallel work, the Fargate worker for work that cannot be split,
+ * and the state machine that routes each job by its estimate.
+ *
+ * @example
+ * const exports = new ExportPipeline("exports", { namePrefix: "order-pipeline-dev", sizing, secondsPerPage: { svg: 0.5, pdf: 30 }, ... });
+ */
+export class ExportPipeline extends pulumi.ComponentResource {
+  public readonly bucket: aws.s3.Bucket;
+  public readonly jobsTable: aws.dynamodb.Table;
+  public readonly functions: Record<ExportFunctionKey, LambdaFunction>;
+  public readonly worker: ExportWorkerTask;
+  public readonly stateMachine: StateMachine;
+
+  constructor(name: string, args: ExportPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("order-pipeline:exports:ExportPipeline", name, {}, opts);
+    validate(args);
+    this.bucket = this.createBucket(name, args);
+    this.jobsTable = new aws.dynamodb.Table(
+      `${name}-jobs`,
+      {
+        billingMode: "PAY_PER_REQUEST",
+        hashKey: "jobId",
+        attributes: [{ name: "jobId", type: "S" }],
+        pointInTimeRecovery: { enabled: true },
+        serverSideEncryption: { enabled: true },
+      },
+      { parent: this },
+    );
+    this.functions = this.createFunctions(name, args);
+    this.worker = this.createWorker(name, args);
+    this.stateMachine = this.createStateMachine(name, args);
+    this.registerOutputs({ bucket: this.bucket.bucket, jobsTable: this.jobsTable.name, stateMachineArn: this.stateMachine.arn });
+  }
+
+  private createBucket(name: string, args: ExportPipelineArgs): aws.s3.Bucket {
+    const bucket = new aws.s3.Bucket(`${name}-documents`, { forceDestroy: false }, { parent: this });
+    new aws.s3.BucketOwnershipControls(`${name}-documents-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
+    const publicAccess = new aws.s3.BucketPublicAccessBlock(
+      `${name}-documents-public-access`,
+      { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true },
+      { parent: this },
+    );
+    new aws.s3.BucketServerSideEncryptionConfiguration(
+      `${name}-documents-encryption`,
+      { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] },
+      { parent: this },
+    );
+    new aws.s3.BucketVersioning(`${name}-documents-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, { parent: this });
+    new aws.s3.BucketLifecycleConfiguration(
+      `${name}-documents-lifecycle`,
+      {
+        bucket: bucket.id,
+        rules: [
+          { id: "expire-exports", status: "Enabled", filter: { prefix: EXPORTS_PREFIX }, expiration: { days: args.exportRetentionDays } },
+          { id: "expire-parts", status: "Enabled", filter: { prefix: PARTS_PREFIX }, expiration: { days: 1 } },
+          { id: "expire-old-versions", status: "Enabled", filter: {}, noncurrentVersionExpiration: { noncurrentDays: 30 } },
+          { id: "abort-incomplete-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
+        ],
+      },
+      { parent: this },
+    );
+    new aws.s3.BucketPolicy(
+      `${name}-documents-tls-only`,
+      {
+        bucket: bucket.id,
+        policy: pulumi.jsonStringify({
+          Version: "2012-10-17",
+          Statement: [
+            {
+              Sid: "DenyInsecureTransport",
+              Effect: "Deny",
+              Principal: "*",
+              Action: "s3:*",
+              Resource: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`],
+              Condition: { Bool: { "aws:SecureTransport": "false" } },
+            },
+          ],
+        }),
+      },
+      // S3 rejects a policy change while the public access block is being applied.
+      { parent: this, dependsOn: [publicAccess] },
+    );
+    return bucket;
+  }
+
+  private objects(prefix: string): pulumi.Output<string> {
+    return pulumi.interpolate`${this.bucket.arn}/${prefix}*`;
+  }
+
+  private createFunctions(name: string, args: ExportPipelineArgs): Record<ExportFunctionKey, LambdaFunction> {
+    const readDocuments: PolicyStatement = { sid: "ReadDocuments", actions: ["s3:GetObject"], resources: [this.objects(DOCUMENTS_PREFIX)] };
+    const bucketEnv = {
+      DOCUMENTS_BUCKET: this.bucket.bucket,
+      EXPORTS_PREFIX,
+      PARTS_PREFIX,
+    };
+    const specs: Record<ExportFunctionKey, { entry: string; description: string; grants: PolicyStatement[]; environment: Record<string, pulumi.Input<string>>; assets?: boolean }> = {
+      exportJobStatus: {
+        entry: "handlers/export-job-status.ts",
+        description: "The one writer of export job records",
+        grants: [{ sid: "WriteJobs", actions: ["dynamodb:UpdateItem"], resources: [this.jobsTable.arn] }],
+        environment: { JOBS_TABLE: this.jobsTable.name },
+      },
+      exportEstimate: {
+        entry: "handlers/export-estimate.ts",
+        description: "Reads a document and estimates its export duration",
+        grants: [readDocuments],
+        environment: {
+          ...bucketEnv,
+          SECONDS_PER_PAGE_SVG: String(args.secondsPerPage.svg),
+          SECONDS_PER_PAGE_PDF: String(args.secondsPerPage.pdf),
+          LAMBDA_BUDGET_SECONDS: String(args.lambdaBudgetSeconds),
+        },
+      },
+      exportSvg: {
+        entry: "handlers/export-svg.ts",
+        description: "Renders a document or page range to SVG (streams page by page)",
+        grants: [readDocuments, { sid: "WriteExports", actions: ["s3:PutObject"], resources: [this.objects(EXPORTS_PREFIX), this.objects(PARTS_PREFIX)] }],
+        environment: bucketEnv,
+      },
+      exportPdf: {
+        entry: "handlers/export-pdf.ts",
+        description: "Renders a document or page range to PDF",
+        grants: [readDocuments, { sid: "WriteExports", actions: ["s3:PutObject"], resources: [this.objects(EXPORTS_PREFIX), this.objects(PARTS_PREFIX)] }],
+        environment: bucketEnv,
+        assets: true,
+      },
+      exportSplit: {
+        entry: "handlers/export-split.ts",
+        description: "Splits a long export into page ranges",
+        grants: [],
+        environment: { PARTS_PREFIX },
+      },
+      exportCombine: {
+        entry: "handlers/export-combine.ts",
+        description: "Combines the parts of a parallel export into one file",
+        grants: [
+          { sid: "ConsumeParts", actions: ["s3:DeleteObject", "s3:GetObject"], resources: [this.objects(PARTS_PREFIX)] },
+          { sid: "WriteExports", actions: ["s3:AbortMultipartUpload", "s3:PutObject"], resources: [this.objects(EXPORTS_PREFIX)] },
+        ],
+        environment: bucketEnv,
+        assets: true,
+      },
+    };
+    const entries = (Object.keys(specs) as ExportFunctionKey[]).map((key) => {
+      const spec = specs[key];
+      const size = args.sizing[key];
+      const fn = new LambdaFunction(
+        `${name}-${kebab(key)}`,
+        {
+          entry: spec.entry,
+          functionName: `${args.namePrefix}-${kebab(key)}`,
+          description: spec.description,
+          memorySize: size.memoryMb,
+          timeoutSeconds: size.timeoutSeconds,
+          reservedConcurrency: size.reservedConcurrency,
+          provisionedConcurrency: size.provisionedConcurrency,
+          environment: spec.environment,
+          grants: spec.grants,
+          bundleAssets: spec.assets ? EXPORTER_BUNDLE_ASSETS : undefined,
+          logRetentionDays: args.logRetentionDays,
+          logLevel: args.logLevel,
+          alarmTopicArn: args.alarmTopicArn,
+        },
+        { parent: this },
+      );
+      return [key, fn] as const;
+    });
+    return Object.fromEntries(entries) as Record<ExportFunctionKey, LambdaFunction>;
+  }
+
+  private createWorker(name: string, args: ExportPipelineArgs): ExportWorkerTask {
+    return new ExportWorkerTask(
+      `${name}-worker`,
+      {
+        namePrefix: args.namePrefix,
+        cpu: args.fargate.cpu,
+        memoryMb: args.fargate.memoryMb,
+        network: args.fargate.network,
+        // Three heartbeats per HeartbeatSeconds window: one lost call does not fail the job.
+        heartbeatIntervalSeconds: Math.max(1, Math.floor(args.fargate.heartbeatSeconds / 3)),
+        environment: { DOCUMENTS_BUCKET: this.bucket.bucket, EXPORTS_PREFIX },
+        grants: [
+          { sid: "ReadDocuments", actions: ["s3:GetObject"], resources: [this.objects(DOCUMENTS_PREFIX)] },
+          { sid: "WriteExports", actions: ["s3:AbortMultipartUpload", "s3:PutObject"], resources: [this.objects(EXPORTS_PREFIX)] },
+        ],
+        logRetentionDays: args.logRetentionDays,
+      },
+      { parent: this },
+    );
+  }
+
+  private createStateMachine(name: string, args: ExportPipelineArgs): StateMachine {
+    const keys = Object.keys(this.functions) as ExportFunctionKey[];
+    const arns = pulumi.output(Object.fromEntries(keys.map((k) => [k, this.functions[k].invokeArn]))) as unknown as pulumi.Output<ExportFunctionArns>;
+    const timeouts = Object.fromEntries(keys.map((k) => [k, args.sizing[k].timeoutSeconds])) as Record<ExportFunctionKey, number>;
+    const w = this.worker;
+    const workflow = pulumi
+      .all([arns, w.cluster.arn, w.taskDefinition.arn, w.taskRole.arn, w.executionRole.arn, w.subnetIds, w.securityGroup.id])
+      .apply(([functions, clusterArn, taskDefinitionArn, taskRoleArn, executionRoleArn, subnetIds, securityGroupId]) =>
+        exportWorkflow({
+          functions,
+          timeouts,
+          worker: {
+            clusterArn,
+            taskDefinitionArn,
+            taskRoleArn,
+            executionRoleArn,
+            containerName: EXPORT_WORKER_CONTAINER,
+            subnetIds,
+            securityGroupIds: [securityGroupId],
+            assignPublicIp: w.assignPublicIp,
+            heartbeatSeconds: args.fargate.heartbeatSeconds,
+            timeoutSeconds: args.fargate.timeoutSeconds,
+          },
+          lambdaBudgetSeconds: args.lambdaBudgetSeconds,
+          mapMaxConcurrency: args.mapMaxConcurrency,
+          timeoutSeconds: args.workflowTimeoutSeconds,
+        }),
+      );
+    return new StateMachine(
+      `${name}-workflow`,
+      { stateMachineName: `${args.namePrefix}-exports`, workflow, logRetentionDays: args.logRetentionDays, alarmTopicArn: args.alarmTopicArn },
+      { parent: this },
+    );
+  }
+}
+
+function validate(args: ExportPipelineArgs): void {
+  for (const key of ["exportSvg", "exportPdf"] as const) {
+    if (args.sizing[key].timeoutSeconds < args.lambdaBudgetSeconds) {
+      throw new Error(`\`sizing.${key}.timeoutSeconds\` (${args.sizing[key].timeoutSeconds}) must be at least \`lambdaBudgetSeconds\` (${args.lambdaBudgetSeconds})`);
+    }
+  }
+  if (args.fargate.heartbeatSeconds >= args.fargate.timeoutSeconds) throw new Error("`fargate.heartbeatSeconds` must be below `fargate.timeoutSeconds`");
+  if (args.secondsPerPage.svg <= 0 || args.secondsPerPage.pdf <= 0) throw new Error("`secondsPerPage` values must be positive");
+}

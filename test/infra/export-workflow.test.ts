@@ -1,0 +1,99 @@
+import { expect } from "chai";
+import { ExportFunctionArns, exportWorkflow, ExportWorkerTarget } from "../../infra/export-workflow";
+import { allStates, expectGolden, expectValidAsl } from "./asl";
+
+const alias = (name: string) => `arn:aws:lambda:eu-central-1:000000000000:function:shop-dev-${name}:live`;
+const functions: ExportFunctionArns = {
+  exportJobStatus: alias("export-job-status"),
+  exportEstimate: alias("export-estimate"),
+  exportSvg: alias("export-svg"),
+  exportPdf: alias("export-pdf"),
+  exportSplit: alias("export-split"),
+  exportCombine: alias("export-combine"),
+};
+const worker: ExportWorkerTarget = {
+  clusterArn: "arn:aws:ecs:eu-central-1:000000000000:cluster/exports",
+  taskDefinitionArn: "arn:aws:ecs:eu-central-1:000000000000:task-definition/shop-dev-export-worker:4",
+  taskRoleArn: "arn:aws:iam::000000000000:role/shop-dev-export-task-role",
+  executionRoleArn: "arn:aws:iam::000000000000:role/shop-dev-export-exec-role",
+  containerName: "export-worker",
+  subnetIds: ["subnet-a", "subnet-b"],
+  securityGroupIds: ["sg-1"],
+  assignPublicIp: false,
+  heartbeatSeconds: 120,
+  timeoutSeconds: 10_800,
+};
+const timeouts = { exportJobStatus: 10, exportEstimate: 30, exportSvg: 780, exportPdf: 780, exportSplit: 30, exportCombine: 600 };
+
+describe("export workflow", () => {
+  const { definition, statements } = exportWorkflow({ functions, timeouts, worker, lambdaBudgetSeconds: 720, mapMaxConcurrency: 7, timeoutSeconds: 14_400 });
+  const states = definition.States as Record<string, any>;
+
+  it("renders as the golden definition and passes asl-validator", () => {
+    expectValidAsl(definition);
+    expectGolden("export-workflow", definition);
+  });
+
+  it("routes by the estimate: within the Lambda budget to the format's exporter, else Map when parallel, else Fargate", () => {
+    expect(states.ChooseRuntime.Choices).to.deep.equal([
+      { And: [{ Variable: "$.estimate.estimatedSeconds", NumericLessThanEquals: 720 }, { Variable: "$.format", StringEquals: "svg" }], Next: "ExportSvg" },
+      { And: [{ Variable: "$.estimate.estimatedSeconds", NumericLessThanEquals: 720 }, { Variable: "$.format", StringEquals: "pdf" }], Next: "ExportPdf" },
+      { And: [{ Variable: "$.parallel", IsPresent: true }, { Variable: "$.parallel", BooleanEquals: true }], Next: "SplitExport" },
+    ]);
+    expect(states.ChooseRuntime.Default).to.equal("ExportOnFargate");
+  });
+
+  it("falls back to Fargate when a Lambda exporter times out, and records any other failure", () => {
+    for (const name of ["ExportSvg", "ExportPdf"]) {
+      expect(states[name].Catch, name).to.deep.equal([
+        { ErrorEquals: ["States.Timeout", "Sandbox.Timedout"], Next: "ExportOnFargate", ResultPath: "$.lambdaError" },
+        { ErrorEquals: ["States.ALL"], Next: "RecordJobFailed", ResultPath: "$.error" },
+      ]);
+      expect(states[name].TimeoutSeconds, name).to.equal(780);
+    }
+  });
+
+  it("splits into a Map of page ranges with the configured concurrency, then combines", () => {
+    expect(states.SplitExport.Next).to.equal("ExportPages");
+    expect(states.ExportPages.Type).to.equal("Map");
+    expect(states.ExportPages.MaxConcurrency).to.equal(7);
+    expect(states.ExportPages.ItemsPath).to.equal("$.split.chunks");
+    expect(Object.keys(states.ExportPages.ItemProcessor.States)).to.deep.equal(["ChooseChunkFormat", "ExportSvgPages", "ExportPdfPages"]);
+    expect(states.ExportPages.Next).to.equal("CombineExport");
+  });
+
+  it("runs the Fargate task with a task token, a heartbeat and a timeout, passing the job and token as environment", () => {
+    const fargate = states.ExportOnFargate;
+    expect(fargate.Resource).to.equal("arn:aws:states:::ecs:runTask.waitForTaskToken");
+    expect([fargate.HeartbeatSeconds, fargate.TimeoutSeconds]).to.deep.equal([120, 10_800]);
+    expect(fargate.Parameters.Overrides.ContainerOverrides).to.deep.equal([
+      {
+        Name: "export-worker",
+        Environment: [
+          { Name: "TASK_TOKEN", "Value.$": "$$.Task.Token" },
+          { Name: "EXPORT_JOB", "Value.$": "States.JsonToString($.job)" },
+        ],
+      },
+    ]);
+    expect(fargate.Catch).to.deep.equal([{ ErrorEquals: ["States.ALL"], Next: "RecordJobFailed", ResultPath: "$.error" }]);
+  });
+
+  it("gives every Task a timeout", () => {
+    for (const [name, state] of allStates(definition)) {
+      if (state.Type === "Task") expect(state.TimeoutSeconds, name).to.be.a("number");
+    }
+  });
+
+  it("lets the role invoke its six aliases, run only its task definition and pass only the task's two roles", () => {
+    expect(statements).to.deep.equal([
+      { sid: "InvokeFunctions", actions: ["lambda:InvokeFunction"], resources: Object.values(functions).sort() },
+      { sid: "RunExportTask", actions: ["ecs:RunTask"], resources: [worker.taskDefinitionArn], condition: { ArnEquals: { "ecs:cluster": worker.clusterArn } } },
+      {
+        sid: "PassExportTaskRoles",
+        actions: ["iam:PassRole"],
+        resources: [worker.taskRoleArn, worker.executionRoleArn],
+        condition: { StringEquals: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } },
+      },
+    ]);
+  });
+});

@@ -1,0 +1,82 @@
+import { expect } from "chai";
+import { OrderFunctionArns, OrderStates, orderWorkflow } from "../../infra/order-workflow";
+import { LAMBDA_TRANSIENT_ERRORS } from "../../infra/workflow";
+import { allStates, expectGolden, expectValidAsl } from "./asl";
+
+const alias = (name: string) => `arn:aws:lambda:eu-central-1:000000000000:function:shop-dev-${name}:live`;
+const functions: OrderFunctionArns = {
+  orderPlacement: alias("order-placement"),
+  paymentProcessing: alias("payment-processing"),
+  inventoryManagement: alias("inventory-management"),
+  shipping: alias("shipping"),
+  notification: alias("notification"),
+  handlePaymentFailure: alias("handle-payment-failure"),
+  refundPayment: alias("refund-payment"),
+  releaseInventory: alias("release-inventory"),
+  cancelOrder: alias("cancel-order"),
+};
+const timeouts = Object.fromEntries(Object.keys(functions).map((k) => [k, 10])) as Record<keyof OrderFunctionArns, number>;
+const dlq = { url: "https://sqs.eu-central-1.amazonaws.com/000000000000/failed", arn: "arn:aws:sqs:eu-central-1:000000000000:failed" };
+
+describe("order workflow", () => {
+  const { definition, statements } = orderWorkflow({ functions, timeouts: { ...timeouts, paymentProcessing: 15 }, notificationDlq: dlq, timeoutSeconds: 900 });
+  const states = definition.States as Record<string, any>;
+
+  it("renders as the golden definition and passes asl-validator", () => {
+    expectValidAsl(definition);
+    expectGolden("order-workflow", definition);
+  });
+
+  it("runs the seed's steps in order and ends COMPLETED", () => {
+    const path: string[] = [];
+    for (let name: string | undefined = definition.StartAt; name; name = states[name].Next) path.push(name);
+    expect(path).to.deep.equal(["OrderPlacement", "PaymentProcessing", "InventoryManagement", "Shipping", "Notification", "OrderCompleted"]);
+    expect(definition.TimeoutSeconds).to.equal(900);
+  });
+
+  it("catches PaymentFailed from PaymentProcessing into HandlePaymentFailure", () => {
+    expect(states.PaymentProcessing.Catch[0]).to.deep.equal({ ErrorEquals: ["PaymentFailed"], Next: "HandlePaymentFailure", ResultPath: "$.error" });
+    expect(states.HandlePaymentFailure.Next).to.equal(OrderStates.PaymentFailed);
+  });
+
+  it("compensates after payment: out of stock refunds, shipping failure releases stock and refunds, both cancel", () => {
+    expect(states.InventoryManagement.Catch).to.deep.equal([{ ErrorEquals: ["States.ALL"], Next: "RefundPayment", ResultPath: "$.error" }]);
+    expect(states.Shipping.Catch).to.deep.equal([{ ErrorEquals: ["States.ALL"], Next: "ReleaseInventory", ResultPath: "$.error" }]);
+    expect([states.ReleaseInventory.Next, states.RefundPayment.Next, states.CancelOrder.Next]).to.deep.equal(["RefundPayment", "CancelOrder", "OrderCancelled"]);
+  });
+
+  it("keeps a failed notification on the queue and still ends COMPLETED", () => {
+    expect(states.Notification.Catch).to.deep.equal([{ ErrorEquals: ["States.ALL"], Next: "KeepFailedNotification", ResultPath: "$.notificationError" }]);
+    expect(states.KeepFailedNotification.Resource).to.equal("arn:aws:states:::sqs:sendMessage");
+    expect(states.KeepFailedNotification.Parameters.QueueUrl).to.equal(dlq.url);
+    expect(states.KeepFailedNotification.Next).to.equal("OrderCompleted");
+  });
+
+  it("gives every Task a timeout and retries on every transient Lambda error with capped, jittered backoff", () => {
+    const tasks = allStates(definition).filter(([, s]) => s.Type === "Task");
+    expect(tasks).to.have.length(11);
+    for (const [name, task] of tasks) {
+      expect(task.TimeoutSeconds, name).to.be.a("number").and.greaterThan(0);
+      const retry = task.Retry.find((r: any) => r.ErrorEquals.includes("Lambda.ServiceException"));
+      if (task.Resource.startsWith("arn:aws:lambda:")) {
+        expect(retry.ErrorEquals, name).to.deep.equal([...LAMBDA_TRANSIENT_ERRORS]);
+        expect([retry.JitterStrategy, retry.MaxDelaySeconds, retry.BackoffRate], name).to.deep.equal(["FULL", 8, 2]);
+      }
+    }
+    expect(states.PaymentProcessing.TimeoutSeconds).to.equal(15);
+  });
+
+  it("retries a gateway that did not answer, then voids the uncertain charge before failing the payment", () => {
+    expect(states.PaymentProcessing.Retry[1]).to.deep.equal({ ErrorEquals: ["PaymentGatewayUnavailable"], IntervalSeconds: 2, MaxAttempts: 2, BackoffRate: 2, MaxDelaySeconds: 10, JitterStrategy: "FULL" });
+    expect(states.PaymentProcessing.Catch[1]).to.deep.equal({ ErrorEquals: ["States.ALL"], Next: "VoidUncertainCharge", ResultPath: "$.error" });
+    expect(states.VoidUncertainCharge.Resource).to.equal(functions.refundPayment);
+    expect(states.VoidUncertainCharge.Next).to.equal("HandlePaymentFailure");
+  });
+
+  it("lets the role invoke exactly the nine aliases it calls and send only to its queue", () => {
+    expect(statements).to.deep.equal([
+      { sid: "InvokeFunctions", actions: ["lambda:InvokeFunction"], resources: Object.values(functions).sort() },
+      { sid: "SendToQueues", actions: ["sqs:SendMessage"], resources: [dlq.arn] },
+    ]);
+  });
+});
