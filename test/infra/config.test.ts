@@ -1,15 +1,6 @@
 import { expect } from "chai";
-import * as path from "node:path";
-import { DEFAULT_SIZING, parseSettings, Settings, settingsFromConfig } from "../../infra/config";
-import { loadStackConfig } from "../../local/stack-config";
-
-const ROOT = path.resolve(__dirname, "../..");
-
-/** The settings a stack's `Pulumi.<stack>.yaml` yields, read the way the program reads them. */
-export function stackSettings(stack: string): Settings {
-  const config = loadStackConfig({ projectDir: ROOT, stack });
-  return settingsFromConfig((key) => config.values[`${config.project}:${key}`]);
-}
+import { DEFAULT_SIZING, parseSettings } from "../../infra/config";
+import { stackSettings } from "../stacks";
 
 const minimal = { paymentGatewayUrl: "https://gateway.example.com" };
 

@@ -1,0 +1,172 @@
+import { expect } from "chai";
+import { setupMocks, ofType, promiseOf, registered, settled } from "../mocks";
+import { OrderPipeline } from "../../infra/order-pipeline";
+import { stackSettings } from "../stacks";
+
+const ACCOUNT = "000000000000";
+const REGION = "eu-central-1";
+
+async function build(stack: string): Promise<OrderPipeline> {
+  await setupMocks();
+  const settings = stackSettings(stack);
+  const pipeline = new OrderPipeline(`orders-${stack}`, {
+    namePrefix: `shop-${stack}`,
+    sizing: settings.functions,
+    paymentGatewayUrl: settings.paymentGatewayUrl,
+    paymentGatewayKey: "sk_test_123",
+    paymentTimeoutMs: settings.paymentTimeoutMs,
+    currency: settings.currency,
+    supportedShipCountries: settings.supportedShipCountries,
+    workflowTimeoutSeconds: settings.orderWorkflowTimeoutSeconds,
+    logRetentionDays: settings.logRetentionDays,
+    logLevel: settings.logLevel,
+    alarmTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:alarms`,
+  });
+  await promiseOf(pipeline.stateMachine.arn);
+  await settled();
+  return pipeline;
+}
+
+function policyOf(roleName: string): any {
+  const policy = registered.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.inputs.name === roleName.replace(/-role$/, "-policy"));
+  if (!policy) throw new Error(`no policy for ${roleName}`);
+  return JSON.parse(policy.inputs.policy);
+}
+
+describe("OrderPipeline (Pulumi mocks)", function () {
+  this.timeout(120_000);
+  let dev: OrderPipeline;
+  let prod: OrderPipeline;
+  before(async () => {
+    dev = await build("dev");
+    prod = await build("prod");
+  });
+
+  const tableArn = (logical: string) => {
+    const table = registered.find((r) => r.type === "aws:dynamodb/table:Table" && r.name === logical);
+    return table!.state.arn as string;
+  };
+  const logStreams = (fn: string) => `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/${fn}:*`;
+  const common = (fn: string) => [
+    { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [logStreams(fn)] },
+    { Sid: "WriteTraces", Effect: "Allow", Action: ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], Resource: ["*"] },
+  ];
+
+  it("gives each of the nine functions its own role", async () => {
+    const functions = ofType("aws:lambda/function:Function", "orders-dev-");
+    expect(functions).to.have.length(9);
+    const roles = new Set(functions.map((f) => f.inputs.role));
+    expect(roles.size).to.equal(9);
+    for (const f of functions) expect(f.inputs.role).to.equal(`arn:aws:iam::${ACCOUNT}:role/${f.inputs.name}-role`);
+  });
+
+  it("runs every function on nodejs22.x with X-Ray active, JSON logs to its own log group, published behind a live alias", async () => {
+    for (const f of ofType("aws:lambda/function:Function", "orders-dev-")) {
+      expect(f.inputs.runtime).to.equal("nodejs22.x");
+      expect(f.inputs.tracingConfig).to.deep.equal({ mode: "Active" });
+      expect(f.inputs.loggingConfig).to.deep.equal({ logFormat: "JSON", logGroup: `/aws/lambda/${f.inputs.name}` });
+      expect(f.inputs.publish).to.equal(true);
+    }
+    const aliases = ofType("aws:lambda/alias:Alias", "orders-dev-");
+    expect(aliases.map((a) => a.inputs.name)).to.deep.equal(Array(9).fill("live"));
+    const groups = ofType("aws:cloudwatch/logGroup:LogGroup", "orders-dev-").filter((g) => g.inputs.name.startsWith("/aws/lambda/"));
+    expect(groups.map((g) => g.inputs.retentionInDays)).to.deep.equal(Array(9).fill(14));
+  });
+
+  it("takes memory and timeout from the stack config: dev and prod differ", async () => {
+    const pay = (stack: string) => ofType("aws:lambda/function:Function", `orders-${stack}-payment-processing`)[0].inputs;
+    expect([pay("dev").memorySize, pay("dev").timeout]).to.deep.equal([256, 15]);
+    expect([pay("prod").memorySize, pay("prod").timeout, pay("prod").reservedConcurrentExecutions]).to.deep.equal([512, 20, 100]);
+    expect(pay("dev").reservedConcurrentExecutions).to.equal(-1);
+    const provisioned = ofType("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig", "orders-prod-");
+    expect(provisioned.map((p) => [p.inputs.functionName, p.inputs.provisionedConcurrentExecutions, p.inputs.qualifier]).sort()).to.deep.equal([
+      ["shop-prod-order-placement", 5, "live"],
+      ["shop-prod-payment-processing", 5, "live"],
+    ]);
+    expect(ofType("aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig", "orders-dev-")).to.have.length(0);
+  });
+
+  it("lets OrderPlacement read the catalogue and create orders, nothing else", () => {
+    expect(policyOf("shop-dev-order-placement-role")).to.deep.equal({
+      Version: "2012-10-17",
+      Statement: [
+        ...common("shop-dev-order-placement"),
+        { Sid: "ReadCatalogue", Effect: "Allow", Action: ["dynamodb:BatchGetItem"], Resource: [tableArn("orders-dev-inventory")] },
+        { Sid: "CreateOrders", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: [tableArn("orders-dev-orders")] },
+      ],
+    });
+  });
+
+  it("lets PaymentProcessing and RefundPayment read only the payment key parameter", () => {
+    for (const fn of ["payment-processing", "refund-payment"]) {
+      expect(policyOf(`shop-dev-${fn}-role`)).to.deep.equal({
+        Version: "2012-10-17",
+        Statement: [
+          ...common(`shop-dev-${fn}`),
+          { Sid: "ReadPaymentKey", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/shop-dev/payment-gateway-key`] },
+        ],
+      });
+    }
+  });
+
+  it("lets Notification publish to its topic with its key, nothing else", () => {
+    const topic = ofType("aws:sns/topic:Topic", "orders-dev-notifications")[0].state.arn;
+    const key = ofType("aws:kms/key:Key", "orders-dev-notifications-key")[0].state.arn;
+    expect(policyOf("shop-dev-notification-role").Statement).to.deep.equal([
+      ...common("shop-dev-notification"),
+      { Sid: "PublishNotifications", Effect: "Allow", Action: ["sns:Publish"], Resource: [topic] },
+      { Sid: "EncryptNotifications", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [key] },
+    ]);
+  });
+
+  it("never grants a wildcard action, and * resources only for X-Ray", () => {
+    for (const p of ofType("aws:iam/rolePolicy:RolePolicy", "orders-")) {
+      for (const s of JSON.parse(p.inputs.policy).Statement) {
+        for (const a of s.Action) expect(a, p.name).to.not.include("*");
+        if (s.Resource.includes("*")) expect(s.Sid, p.name).to.be.oneOf(["WriteTraces", "DeliverExecutionLogs"]);
+      }
+    }
+  });
+
+  it("keeps the payment key out of environment variables", () => {
+    for (const f of ofType("aws:lambda/function:Function", "orders-dev-")) {
+      expect(JSON.stringify(f.inputs.environment)).to.not.include("sk_test_123");
+    }
+    const param = ofType("aws:ssm/parameter:Parameter", "orders-dev-payment-key")[0];
+    expect(param.inputs.type).to.equal("SecureString");
+  });
+
+  it("runs a Standard state machine, logging ALL with X-Ray, whose role invokes only the nine live aliases", async () => {
+    const sm = ofType("aws:sfn/stateMachine:StateMachine", "orders-dev-")[0].inputs;
+    expect(sm.type).to.equal("STANDARD");
+    expect(sm.loggingConfiguration.level).to.equal("ALL");
+    expect(sm.tracingConfiguration).to.deep.equal({ enabled: true });
+    const statements = policyOf("shop-dev-orders-role").Statement;
+    const invoke = statements.find((s: any) => s.Sid === "InvokeFunctions");
+    const aliases = ofType("aws:lambda/alias:Alias", "orders-dev-").map((a) => a.state.arn).sort();
+    expect(invoke.Resource).to.deep.equal(aliases);
+    expect(invoke.Resource.every((r: string) => r.endsWith(":live"))).to.equal(true);
+    const definition = JSON.parse(await promiseOf(dev.stateMachine.definition));
+    const used = Object.values(definition.States as Record<string, any>).filter((s) => s.Resource?.startsWith("arn:aws:lambda")).map((s) => s.Resource);
+    expect([...new Set(used)].sort()).to.deep.equal(aliases);
+    expect(statements.map((s: any) => s.Sid)).to.deep.equal(["InvokeFunctions", "SendToQueues", "DeliverExecutionLogs", "WriteTraces"]);
+  });
+
+  it("alarms on failed and timed-out executions and on each function's errors", () => {
+    const alarms = ofType("aws:cloudwatch/metricAlarm:MetricAlarm", "orders-dev-");
+    expect(alarms.filter((a) => a.inputs.namespace === "AWS/Lambda")).to.have.length(9);
+    expect(alarms.filter((a) => a.inputs.namespace === "AWS/States").map((a) => a.inputs.metricName).sort()).to.deep.equal(["ExecutionsFailed", "ExecutionsTimedOut"]);
+  });
+
+  it("creates on-demand tables with point-in-time recovery and encryption", () => {
+    const tables = ofType("aws:dynamodb/table:Table", "orders-dev-");
+    expect(tables).to.have.length(3);
+    for (const t of tables) {
+      expect([t.inputs.billingMode, t.inputs.pointInTimeRecovery, t.inputs.serverSideEncryption]).to.deep.equal(["PAY_PER_REQUEST", { enabled: true }, { enabled: true }]);
+    }
+  });
+
+  it("exposes prod's state machine too (two stacks in one process stay apart)", async () => {
+    expect(await promiseOf(prod.stateMachine.arn)).to.equal(`arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:shop-prod-orders`);
+  });
+});
