@@ -17,6 +17,8 @@ export interface BundleOptions {
   readonly assets?: readonly { readonly from: string; readonly to: string }[];
   /** Module ids left out of the bundle and loaded from the runtime instead. */
   readonly external?: readonly string[];
+  /** esbuild plugins a handler's dependencies need (e.g. to bundle a library's lazily loaded data modules). */
+  readonly plugins?: readonly esbuild.Plugin[];
 }
 
 export interface Bundle {
@@ -59,13 +61,13 @@ export function esbuildOptions(entry: string, outfile: string, external: readonl
   };
 }
 
-/** Bundles one handler synchronously (the Pulumi program needs the archive path while it registers resources). */
-export function bundleHandler(options: BundleOptions): Bundle {
+/** Bundles one handler; the Pulumi program passes the resulting folder to Lambda as a FileArchive. */
+export async function bundleHandler(options: BundleOptions): Promise<Bundle> {
   const dir = path.join(BUILD_DIR, "lambda", options.name);
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   const outfile = path.join(dir, "index.mjs");
-  const result = esbuild.buildSync(esbuildOptions(options.entry, outfile, options.external));
+  const result = await esbuild.build({ ...esbuildOptions(options.entry, outfile, options.external), plugins: [...(options.plugins ?? [])] });
   if (result.errors.length) {
     throw new Error(`bundling ${options.entry} failed: ${result.errors.map((e) => e.text).join("; ")}`);
   }

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import type { Plugin } from "esbuild";
 import { bundleHandler, Bundle } from "./bundle";
 import { assumeRolePolicy, PolicyStatement, renderPolicy } from "./policy";
 
@@ -35,6 +36,8 @@ export interface LambdaFunctionArgs {
   readonly provisionedConcurrency?: number;
   /** Files the bundle needs beside it at run time. @default [] */
   readonly bundleAssets?: readonly { readonly from: string; readonly to: string }[];
+  /** esbuild plugins the handler's dependencies need. @default [] */
+  readonly bundlePlugins?: readonly Plugin[];
   /** Topic the Errors alarm notifies. @default no alarm */
   readonly alarmTopicArn?: pulumi.Input<string>;
 }
@@ -58,14 +61,15 @@ export class LambdaFunction extends pulumi.ComponentResource {
   public readonly policy: aws.iam.RolePolicy;
   /** The ARN callers invoke (the `live` alias). */
   public readonly invokeArn: pulumi.Output<string>;
-  public readonly bundle: Bundle;
+  /** The bundle Lambda runs (folder with index.mjs), built when the program runs. */
+  public readonly bundle: pulumi.Output<Bundle>;
   public readonly functionName: string;
 
   constructor(name: string, args: LambdaFunctionArgs, opts?: pulumi.ComponentResourceOptions) {
     super("order-pipeline:compute:LambdaFunction", name, {}, opts);
     validate(args);
     this.functionName = args.functionName;
-    this.bundle = bundleHandler({ entry: args.entry, name: args.functionName, assets: args.bundleAssets });
+    this.bundle = pulumi.output(bundleHandler({ entry: args.entry, name: args.functionName, assets: args.bundleAssets, plugins: args.bundlePlugins }));
     this.logGroup = this.createLogGroup(name, args);
     this.role = this.createRole(name, args);
     this.policy = this.createPolicy(name, args);
@@ -128,7 +132,7 @@ export class LambdaFunction extends pulumi.ComponentResource {
         runtime: LAMBDA_RUNTIME,
         architectures: ["x86_64"],
         handler: "index.handler",
-        code: new pulumi.asset.FileArchive(this.bundle.dir),
+        code: this.bundle.apply((b) => new pulumi.asset.FileArchive(b.dir)),
         role: this.role.arn,
         memorySize: args.memorySize,
         timeout: args.timeoutSeconds,

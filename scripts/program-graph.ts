@@ -1,8 +1,33 @@
 import { fork } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import type { HostSetup, RegistrationArgs } from "../local/program-host";
 import { invokeResult, resourceState } from "../local/resource-state";
-import { loadStackConfig } from "../local/stack-config";
+import { loadStackConfig, StackConfig } from "../local/stack-config";
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const yaml: { load(text: string): unknown } = require("js-yaml");
+
+/**
+ * Secrets declared in Pulumi.yaml (`secret: true`) that the stack file does not set yet get a throwaway value, so the
+ * program runs offline; a real `pulumi up` still refuses to run without them.
+ */
+export function withDeclaredSecrets(config: StackConfig): StackConfig {
+  const project = yaml.load(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")) as { config?: Record<string, { secret?: boolean }> };
+  const values = { ...config.values };
+  const secretKeys = [...config.secretKeys];
+  const notes = [...config.notes];
+  for (const [key, declaration] of Object.entries(project.config ?? {})) {
+    const full = key.includes(":") ? key : `${config.project}:${key}`;
+    if (declaration?.secret && values[full] === undefined) {
+      values[full] = `offline-${randomBytes(12).toString("hex")}`;
+      secretKeys.push(full);
+      notes.push(`${full}: declared secret not set in the stack file; a throwaway value is used offline`);
+    }
+  }
+  return { ...config, values, secretKeys, notes };
+}
 
 /**
  * Runs the Pulumi program (index.ts) under mocks in a child process and returns the resource graph it registers,
@@ -27,7 +52,7 @@ export interface ProgramGraph {
 }
 
 export async function programGraph(stack = "dev", overrides: Record<string, string> = {}): Promise<ProgramGraph> {
-  const config = loadStackConfig({ projectDir: PROJECT_ROOT, stack, overrides });
+  const config = withDeclaredSecrets(loadStackConfig({ projectDir: PROJECT_ROOT, stack, overrides }));
   const setup: HostSetup = {
     entry: path.join(PROJECT_ROOT, "index.ts"),
     project: config.project,
