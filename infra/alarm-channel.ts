@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { denyInsecureTransport, resourcePolicy } from "./resource-policies";
 
 export interface AlarmChannelArgs {
   /** Address subscribed to the alarm topic; the subscription must be confirmed from the e-mail. @default no subscription */
@@ -22,10 +23,34 @@ export class AlarmChannel extends pulumi.ComponentResource {
     super("order-pipeline:observability:AlarmChannel", name, {}, opts);
     this.key = this.createKey(name);
     this.topic = new aws.sns.Topic(`${name}-topic`, { kmsMasterKeyId: this.key.id }, { parent: this });
+    this.createTopicPolicy(name);
     if (args.email) {
       new aws.sns.TopicSubscription(`${name}-email`, { topic: this.topic.arn, protocol: "email", endpoint: args.email }, { parent: this });
     }
     this.registerOutputs({ topicArn: this.topic.arn });
+  }
+
+  /** Replaces the default topic policy: CloudWatch of this account may publish, and only over TLS. */
+  private createTopicPolicy(name: string): void {
+    const identity = aws.getCallerIdentityOutput({}, { parent: this });
+    new aws.sns.TopicPolicy(
+      `${name}-topic-policy`,
+      {
+        arn: this.topic.arn,
+        policy: resourcePolicy([
+          {
+            Sid: "CloudWatchAlarmsPublish",
+            Effect: "Allow",
+            Principal: { Service: "cloudwatch.amazonaws.com" },
+            Action: "sns:Publish",
+            Resource: this.topic.arn,
+            Condition: { StringEquals: { "aws:SourceAccount": identity.accountId } },
+          },
+          denyInsecureTransport("sns:Publish", [this.topic.arn]),
+        ]),
+      },
+      { parent: this },
+    );
   }
 
   private createKey(name: string): aws.kms.Key {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as esbuild from "esbuild";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -61,20 +62,50 @@ export function esbuildOptions(entry: string, outfile: string, external: readonl
   };
 }
 
-/** Bundles one handler; the Pulumi program passes the resulting folder to Lambda as a FileArchive. */
+/**
+ * Bundles one handler; the Pulumi program passes the resulting folder to Lambda as a FileArchive.
+ *
+ * Output folders are content-addressed (`.build/lambda/<name>/<hash>/`): two program runs at once — a test suite
+ * booting the local cloud while `npm run plan` runs — never delete or half-write each other's bundle.
+ */
 export async function bundleHandler(options: BundleOptions): Promise<Bundle> {
-  const dir = path.join(BUILD_DIR, "lambda", options.name);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  const outfile = path.join(dir, "index.mjs");
-  const result = await esbuild.build({ ...esbuildOptions(options.entry, outfile, options.external), plugins: [...(options.plugins ?? [])] });
-  if (result.errors.length) {
-    throw new Error(`bundling ${options.entry} failed: ${result.errors.map((e) => e.text).join("; ")}`);
+  const home = path.join(BUILD_DIR, "lambda", options.name);
+  fs.mkdirSync(home, { recursive: true });
+  const staging = fs.mkdtempSync(path.join(home, ".staging-"));
+  try {
+    const outfile = path.join(staging, "index.mjs");
+    const result = await esbuild.build({ ...esbuildOptions(options.entry, outfile, options.external), plugins: [...(options.plugins ?? [])] });
+    if (result.errors.length) {
+      throw new Error(`bundling ${options.entry} failed: ${result.errors.map((e) => e.text).join("; ")}`);
+    }
+    const hash = createHash("sha256").update(fs.readFileSync(outfile));
+    for (const asset of options.assets ?? []) {
+      const target = path.join(staging, asset.to);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.copyFileSync(asset.from, target);
+      hash.update(asset.to).update(fs.readFileSync(target));
+    }
+    const dir = path.join(home, hash.digest("hex").slice(0, 16));
+    if (!fs.existsSync(dir)) {
+      try {
+        fs.renameSync(staging, dir);
+      } catch (err) {
+        // Another run produced the same bundle first: same content, keep theirs.
+        if (!fs.existsSync(dir)) throw err;
+      }
+    }
+    pruneOldBundles(home, dir);
+    return { dir, bytes: fs.statSync(path.join(dir, "index.mjs")).size };
+  } finally {
+    fs.rmSync(staging, { recursive: true, force: true });
   }
-  for (const asset of options.assets ?? []) {
-    const target = path.join(dir, asset.to);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.copyFileSync(asset.from, target);
+}
+
+/** Keeps the build folder small: other bundles of the same function older than a day go. */
+function pruneOldBundles(home: string, keep: string): void {
+  const dayAgo = Date.now() - 24 * 3600 * 1000;
+  for (const entry of fs.readdirSync(home)) {
+    const dir = path.join(home, entry);
+    if (dir !== keep && !entry.startsWith(".staging-") && fs.statSync(dir).mtimeMs < dayAgo) fs.rmSync(dir, { recursive: true, force: true });
   }
-  return { dir, bytes: fs.statSync(outfile).size };
 }

@@ -1,12 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { EXPORTER_BUNDLE_ASSETS } from "../handlers/export/bundle-assets";
+import { EXPORTER_BUNDLE_PLUGINS } from "../handlers/export/bundle-assets";
 import { FunctionSizing } from "./config";
 import { ExportFunctionArns, exportWorkflow } from "./export-workflow";
 import { EXPORT_WORKER_CONTAINER, ExportWorkerTask } from "./export-worker-task";
 import { LambdaFunction } from "./lambda-function";
 import { kebab } from "./order-pipeline";
 import { PolicyStatement } from "./policy";
+import { denyInsecureTransport, resourcePolicy } from "./resource-policies";
 import { StateMachine } from "./state-machine";
 
 type ExportFunctionKey = keyof ExportFunctionArns;
@@ -106,19 +107,7 @@ export class ExportPipeline extends pulumi.ComponentResource {
       `${name}-documents-tls-only`,
       {
         bucket: bucket.id,
-        policy: pulumi.jsonStringify({
-          Version: "2012-10-17",
-          Statement: [
-            {
-              Sid: "DenyInsecureTransport",
-              Effect: "Deny",
-              Principal: "*",
-              Action: "s3:*",
-              Resource: [bucket.arn, pulumi.interpolate`${bucket.arn}/*`],
-              Condition: { Bool: { "aws:SecureTransport": "false" } },
-            },
-          ],
-        }),
+        policy: resourcePolicy([denyInsecureTransport("s3:*", [bucket.arn, pulumi.interpolate`${bucket.arn}/*`])]),
       },
       // S3 rejects a policy change while the public access block is being applied.
       { parent: this, dependsOn: [publicAccess] },
@@ -137,7 +126,7 @@ export class ExportPipeline extends pulumi.ComponentResource {
       EXPORTS_PREFIX,
       PARTS_PREFIX,
     };
-    const specs: Record<ExportFunctionKey, { entry: string; description: string; grants: PolicyStatement[]; environment: Record<string, pulumi.Input<string>>; assets?: boolean }> = {
+    const specs: Record<ExportFunctionKey, { entry: string; description: string; grants: PolicyStatement[]; environment: Record<string, pulumi.Input<string>>; pdfkit?: boolean }> = {
       exportJobStatus: {
         entry: "handlers/export-job-status.ts",
         description: "The one writer of export job records",
@@ -166,7 +155,7 @@ export class ExportPipeline extends pulumi.ComponentResource {
         description: "Renders a document or page range to PDF",
         grants: [readDocuments, { sid: "WriteExports", actions: ["s3:PutObject"], resources: [this.objects(EXPORTS_PREFIX), this.objects(PARTS_PREFIX)] }],
         environment: bucketEnv,
-        assets: true,
+        pdfkit: true,
       },
       exportSplit: {
         entry: "handlers/export-split.ts",
@@ -182,7 +171,7 @@ export class ExportPipeline extends pulumi.ComponentResource {
           { sid: "WriteExports", actions: ["s3:AbortMultipartUpload", "s3:PutObject"], resources: [this.objects(EXPORTS_PREFIX)] },
         ],
         environment: bucketEnv,
-        assets: true,
+        pdfkit: true,
       },
     };
     const entries = (Object.keys(specs) as ExportFunctionKey[]).map((key) => {
@@ -200,7 +189,7 @@ export class ExportPipeline extends pulumi.ComponentResource {
           provisionedConcurrency: size.provisionedConcurrency,
           environment: spec.environment,
           grants: spec.grants,
-          bundleAssets: spec.assets ? EXPORTER_BUNDLE_ASSETS : undefined,
+          bundlePlugins: spec.pdfkit ? EXPORTER_BUNDLE_PLUGINS : undefined,
           logRetentionDays: args.logRetentionDays,
           logLevel: args.logLevel,
           alarmTopicArn: args.alarmTopicArn,

@@ -4,6 +4,7 @@ import { FunctionSizing } from "./config";
 import { LambdaFunction } from "./lambda-function";
 import { OrderFunctionArns, orderWorkflow } from "./order-workflow";
 import { PolicyStatement } from "./policy";
+import { denyInsecureTransport, resourcePolicy } from "./resource-policies";
 import { StateMachine } from "./state-machine";
 
 type OrderFunctionKey = keyof OrderFunctionArns;
@@ -67,6 +68,7 @@ export class OrderPipeline extends pulumi.ComponentResource {
       { sqsManagedSseEnabled: true, messageRetentionSeconds: 14 * 24 * 3600 },
       { parent: this },
     );
+    this.createTransportPolicies(name);
     this.paymentKeyParameter = new aws.ssm.Parameter(
       `${name}-payment-key`,
       { name: `/${args.namePrefix}/payment-gateway-key`, type: "SecureString", value: args.paymentGatewayKey, description: "Payment gateway API key" },
@@ -79,6 +81,20 @@ export class OrderPipeline extends pulumi.ComponentResource {
       inventoryTable: this.inventoryTable.name,
       stateMachineArn: this.stateMachine.arn,
     });
+  }
+
+  /** TLS only for the topic and the queue; access itself comes from the identity policies of our roles. */
+  private createTransportPolicies(name: string): void {
+    new aws.sns.TopicPolicy(
+      `${name}-notifications-policy`,
+      { arn: this.notificationsTopic.arn, policy: resourcePolicy([denyInsecureTransport("sns:Publish", [this.notificationsTopic.arn])]) },
+      { parent: this },
+    );
+    new aws.sqs.QueuePolicy(
+      `${name}-failed-notifications-policy`,
+      { queueUrl: this.failedNotificationsQueue.url, policy: resourcePolicy([denyInsecureTransport("sqs:*", [this.failedNotificationsQueue.arn])]) },
+      { parent: this },
+    );
   }
 
   private createTable(name: string, hashKey: string): aws.dynamodb.Table {

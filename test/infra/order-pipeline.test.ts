@@ -119,6 +119,31 @@ describe("OrderPipeline (Pulumi mocks)", function () {
     ]);
   });
 
+  it("scopes the stock, shipping and status writers to exactly their tables and topic", () => {
+    const inventory = tableArn("orders-dev-inventory");
+    const orders = tableArn("orders-dev-orders");
+    const shipments = tableArn("orders-dev-shipments");
+    const topic = ofType("aws:sns/topic:Topic", "orders-dev-notifications")[0].state.arn;
+    const key = ofType("aws:kms/key:Key", "orders-dev-notifications-key")[0].state.arn;
+    const publish = [
+      { Sid: "PublishNotifications", Effect: "Allow", Action: ["sns:Publish"], Resource: [topic] },
+      { Sid: "EncryptNotifications", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: [key] },
+    ];
+    const expected: Record<string, object[]> = {
+      "inventory-management": [{ Sid: "ReserveStock", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:UpdateItem"], Resource: [inventory] }],
+      "release-inventory": [{ Sid: "ReleaseStock", Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: [inventory] }],
+      shipping: [
+        { Sid: "RecordShipments", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:PutItem"], Resource: [shipments] },
+        { Sid: "CompleteOrders", Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: [orders] },
+      ],
+      "handle-payment-failure": [{ Sid: "FailOrders", Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: [orders] }, ...publish],
+      "cancel-order": [{ Sid: "CancelOrders", Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: [orders] }, ...publish],
+    };
+    for (const [fn, statements] of Object.entries(expected)) {
+      expect(policyOf(`shop-dev-${fn}-role`), fn).to.deep.equal({ Version: "2012-10-17", Statement: [...common(`shop-dev-${fn}`), ...statements] });
+    }
+  });
+
   it("never grants a wildcard action, and * resources only for X-Ray", () => {
     for (const p of ofType("aws:iam/rolePolicy:RolePolicy", "orders-")) {
       for (const s of JSON.parse(p.inputs.policy).Statement) {

@@ -1,0 +1,247 @@
+import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, UploadPartCommand } from "@aws-sdk/client-s3";
+import { expect } from "chai";
+import { combineExport } from "../../../handlers/export/combine";
+import type { EstimateConfig, ExportsConfig } from "../../../handlers/export/config";
+import { estimateExport } from "../../../handlers/export/estimate";
+import type { Log } from "../../../handlers/export/logger";
+import { renderPdf } from "../../../handlers/export/render/pdf";
+import { renderSvg } from "../../../handlers/export/render/svg";
+import { renderExport } from "../../../handlers/export/render-export";
+import { MAX_CHUNKS } from "../../../handlers/export/requests";
+import { readDocument } from "../../../handlers/export/s3";
+import { splitExport } from "../../../handlers/export/split";
+import { InvalidDocumentError, InvalidExportRequestError, UnsupportedFormatVersionError } from "../../../handlers/shared/errors";
+import { catalogueDocument, invoiceDocument, toVersion1 } from "../../../scripts/generate-documents";
+import { BUCKET, assertWellFormedXml, fakeS3, pdfPageCount, putDocument, svgPages } from "./fakes";
+
+const silent: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Log;
+const exportsConfig: ExportsConfig = { bucket: BUCKET, exportsPrefix: "exports/" };
+const estimateConfig: EstimateConfig = { bucket: BUCKET, secondsPerPage: { svg: 0.5, pdf: 30 }, lambdaBudgetSeconds: 720 };
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error("expected a rejection");
+}
+
+describe("export workflow steps", () => {
+  describe("reading documents from S3", () => {
+    it("upgrades a version 1 document that has no format-version metadata", async () => {
+      const { s3, objects } = fakeS3();
+      putDocument(objects, "docs/v1.json", toVersion1(invoiceDocument()), {});
+      expect(await readDocument(s3, BUCKET, "docs/v1.json")).to.deep.equal(invoiceDocument());
+    });
+
+    it("refuses an unsupported x-amz-meta-format-version before downloading the body", async () => {
+      const { s3, objects, mock } = fakeS3();
+      putDocument(objects, "docs/v9.json", invoiceDocument(), { "format-version": "9" });
+      const error = await rejection(readDocument(s3, BUCKET, "docs/v9.json"));
+      expect(error).to.be.instanceOf(UnsupportedFormatVersionError);
+      expect(error.message).to.equal(
+        `s3://${BUCKET}/docs/v9.json (x-amz-meta-format-version): formatVersion "9" is not supported (supported: 1, 2)`,
+      );
+      expect(mock.commandCalls(GetObjectCommand)).to.have.length(0);
+    });
+
+    it("refuses a document whose metadata and body disagree on the format version", async () => {
+      const { s3, objects } = fakeS3();
+      putDocument(objects, "docs/mixed.json", invoiceDocument(), { "format-version": "1" });
+      expect((await rejection(readDocument(s3, BUCKET, "docs/mixed.json"))).message).to.equal(
+        `s3://${BUCKET}/docs/mixed.json: x-amz-meta-format-version is 1 but the document says formatVersion 2`,
+      );
+    });
+
+    it("reports a missing document as InvalidDocument", async () => {
+      const { s3 } = fakeS3();
+      const error = await rejection(readDocument(s3, BUCKET, "docs/missing.json"));
+      expect(error).to.be.instanceOf(InvalidDocumentError);
+      expect(error.message).to.equal(`s3://${BUCKET}/docs/missing.json: no such document`);
+    });
+
+    it("refuses a document larger than 16 MiB without downloading it", async () => {
+      const { s3, mock } = fakeS3();
+      mock.on(HeadObjectCommand).resolves({ ContentLength: 16 * 1024 * 1024 + 1, ETag: '"e"', Metadata: {} });
+      expect((await rejection(readDocument(s3, BUCKET, "docs/huge.json"))).message).to.equal(
+        `s3://${BUCKET}/docs/huge.json: 16777217 bytes, more than the 16777216 a document may have`,
+      );
+      expect(mock.commandCalls(GetObjectCommand)).to.have.length(0);
+    });
+  });
+
+  describe("export-estimate", () => {
+    it("estimates pages × seconds per page and the pages one Lambda can do within the budget", async () => {
+      const { s3, objects } = fakeS3();
+      putDocument(objects, "docs/catalogue.json", catalogueDocument(40));
+      expect(await estimateExport({ s3, config: estimateConfig }, { jobId: "job-1", documentKey: "docs/catalogue.json", format: "pdf" })).to.deep.equal({
+        formatVersion: 1,
+        pages: 40,
+        estimatedSeconds: 1200,
+        secondsPerPage: 30,
+        lambdaBudgetSeconds: 720,
+        pagesPerChunk: 24,
+      });
+      const svg = await estimateExport({ s3, config: estimateConfig }, { formatVersion: 1, jobId: "job-1", documentKey: "docs/catalogue.json", format: "svg", parallel: true });
+      expect(svg).to.include({ estimatedSeconds: 20, secondsPerPage: 0.5, pagesPerChunk: 1440 });
+    });
+
+    it("never returns a chunk of zero pages when one page exceeds the budget", async () => {
+      const { s3, objects } = fakeS3();
+      putDocument(objects, "docs/invoice.json", invoiceDocument());
+      const config = { ...estimateConfig, secondsPerPage: { svg: 0.5, pdf: 1000 } };
+      expect(await estimateExport({ s3, config }, { jobId: "j", documentKey: "docs/invoice.json", format: "pdf" })).to.include({ pagesPerChunk: 1 });
+    });
+
+    it("refuses a bad request with InvalidExportRequest naming the fields", async () => {
+      const { s3 } = fakeS3();
+      const error = await rejection(estimateExport({ s3, config: estimateConfig }, { jobId: "../etc", documentKey: "", format: "png" }));
+      expect(error).to.be.instanceOf(InvalidExportRequestError);
+      expect(error.name).to.equal("InvalidExportRequest");
+      expect(error.message).to.equal(
+        "export request: jobId: expected 1–128 letters, digits, '.', '_' or '-', starting with a letter or digit; " +
+          "documentKey: expected at least 1 character; format: expected one of \"svg\", \"pdf\"",
+      );
+    });
+
+    it("refuses a request of another state format version", async () => {
+      const { s3 } = fakeS3();
+      const error = await rejection(estimateExport({ s3, config: estimateConfig }, { formatVersion: 2, jobId: "j", documentKey: "d", format: "svg" }));
+      expect(error).to.be.instanceOf(UnsupportedFormatVersionError);
+      expect(error.message).to.equal("export request: formatVersion 2 is not supported (supported: 1)");
+    });
+  });
+
+  describe("export-svg and export-pdf", () => {
+    it("renders the whole document to exports/<jobId>.svg with its metadata", async () => {
+      const { s3, objects } = fakeS3();
+      putDocument(objects, "docs/catalogue.json", catalogueDocument(40));
+      const result = await renderExport(
+        { format: "svg", render: renderSvg, s3, config: exportsConfig, log: silent },
+        { formatVersion: 1, jobId: "job-7", documentKey: "docs/catalogue.json" },
+      );
+      const stored = objects.get("exports/job-7.svg")!;
+      expect(result).to.deep.equal({ formatVersion: 1, jobId: "job-7", outputKey: "exports/job-7.svg", pages: 40, bytes: stored.body.length, runtime: "lambda" });
+      expect(stored.metadata).to.deep.equal({ "format-version": "1", "job-id": "job-7", pages: "40", runtime: "lambda" });
+      expect(stored.contentType).to.equal("image/svg+xml");
+      assertWellFormedXml(stored.body.toString());
+    });
+
+    it("renders a Map iteration's range to its part key", async () => {
+      const { s3, objects } = fakeS3();
+      putDocument(objects, "docs/catalogue.json", catalogueDocument(40));
+      const result = await renderExport(
+        { format: "pdf", render: renderPdf, s3, config: exportsConfig, log: silent },
+        { formatVersion: 1, jobId: "job-8", documentKey: "docs/catalogue.json", pages: [25, 40], outputKey: "parts/job-8/part-00002.pdf" },
+      );
+      expect(result).to.include({ outputKey: "parts/job-8/part-00002.pdf", pages: 16 });
+      expect(await pdfPageCount(objects.get("parts/job-8/part-00002.pdf")!.body)).to.equal(16);
+      expect(objects.get("parts/job-8/part-00002.pdf")!.contentType).to.equal("application/pdf");
+    });
+
+    it("uploads an export larger than one 5 MiB part as a multipart upload", async () => {
+      const { s3, objects, mock } = fakeS3();
+      putDocument(objects, "docs/big.json", catalogueDocument(1200));
+      const result = await renderExport(
+        { format: "svg", render: renderSvg, s3, config: exportsConfig, log: silent },
+        { formatVersion: 1, jobId: "big", documentKey: "docs/big.json" },
+      );
+      expect(mock.commandCalls(CreateMultipartUploadCommand)).to.have.length(1);
+      expect(mock.commandCalls(UploadPartCommand).length).to.be.greaterThan(1);
+      expect(result.bytes).to.be.greaterThan(5 * 1024 * 1024);
+      const body = objects.get("exports/big.svg")!.body;
+      expect(body.length).to.equal(result.bytes);
+      expect(svgPages(body.toString())).to.have.length(1200);
+    });
+
+    it("refuses a range beyond the document with InvalidExportRequest", async () => {
+      const { s3, objects } = fakeS3();
+      putDocument(objects, "docs/invoice.json", invoiceDocument());
+      const error = await rejection(
+        renderExport({ format: "svg", render: renderSvg, s3, config: exportsConfig, log: silent }, { formatVersion: 1, jobId: "j", documentKey: "docs/invoice.json", pages: [1, 2] }),
+      );
+      expect(error).to.be.instanceOf(InvalidExportRequestError);
+      expect(error.message).to.equal("pages [1, 2] is not a range within the document's pages 1–1");
+    });
+
+    it("refuses a range written backwards before reading anything", async () => {
+      const { s3, mock } = fakeS3();
+      const error = await rejection(
+        renderExport({ format: "svg", render: renderSvg, s3, config: exportsConfig, log: silent }, { formatVersion: 1, jobId: "j", documentKey: "d", pages: [3, 2] }),
+      );
+      expect(error.message).to.equal("export-svg event: pages: expected [from, to] with from ≤ to");
+      expect(mock.calls()).to.have.length(0);
+    });
+  });
+
+  describe("export-split", () => {
+    it("cuts the pages into chunks of pagesPerChunk with zero-padded part keys", () => {
+      const { chunks } = splitExport({ partsPrefix: "parts/" }, { formatVersion: 1, jobId: "job-9", documentKey: "docs/c.json", format: "pdf", pages: 50, pagesPerChunk: 24 });
+      expect(chunks).to.deep.equal([
+        { formatVersion: 1, jobId: "job-9", documentKey: "docs/c.json", format: "pdf", pages: [1, 24], outputKey: "parts/job-9/part-00001.pdf" },
+        { formatVersion: 1, jobId: "job-9", documentKey: "docs/c.json", format: "pdf", pages: [25, 48], outputKey: "parts/job-9/part-00002.pdf" },
+        { formatVersion: 1, jobId: "job-9", documentKey: "docs/c.json", format: "pdf", pages: [49, 50], outputKey: "parts/job-9/part-00003.pdf" },
+      ]);
+    });
+
+    it(`grows the chunks rather than make more than ${MAX_CHUNKS}, still covering every page once`, () => {
+      const { chunks } = splitExport({ partsPrefix: "p/" }, { formatVersion: 1, jobId: "j", documentKey: "d", format: "svg", pages: 9_999, pagesPerChunk: 1 });
+      expect(chunks).to.have.length(1_000);
+      expect(chunks[0].pages).to.deep.equal([1, 10]);
+      expect(chunks[999]).to.deep.include({ pages: [9_991, 9_999], outputKey: "p/j/part-01000.svg" });
+      chunks.forEach((chunk, i) => i > 0 && expect(chunk.pages[0]).to.equal(chunks[i - 1].pages[1] + 1));
+    });
+
+    it("refuses a pagesPerChunk of zero", () => {
+      expect(() => splitExport({ partsPrefix: "p/" }, { formatVersion: 1, jobId: "j", documentKey: "d", format: "svg", pages: 10, pagesPerChunk: 0 }))
+        .to.throw(InvalidExportRequestError, "export-split event: pagesPerChunk: expected a number ≥ 1");
+    });
+  });
+
+  describe("export-combine", () => {
+    async function renderParts(format: "svg" | "pdf", jobId: string) {
+      const { s3, objects, mock } = fakeS3();
+      putDocument(objects, "docs/catalogue.json", catalogueDocument(40));
+      const deps = { format, render: format === "svg" ? renderSvg : renderPdf, s3, config: exportsConfig, log: silent } as const;
+      const { chunks } = splitExport({ partsPrefix: "parts/" }, { formatVersion: 1, jobId, documentKey: "docs/catalogue.json", format, pages: 40, pagesPerChunk: 16 });
+      const parts = [];
+      for (const chunk of chunks) parts.push(await renderExport(deps, chunk));
+      return { s3, objects, mock, parts };
+    }
+
+    it("joins SVG parts into exports/<jobId>.svg with all pages and deletes the parts", async () => {
+      const { s3, objects, parts } = await renderParts("svg", "job-s");
+      const result = await combineExport({ s3, config: exportsConfig, log: silent }, { formatVersion: 1, jobId: "job-s", format: "svg", parts });
+      const stored = objects.get("exports/job-s.svg")!;
+      expect(result).to.deep.equal({ formatVersion: 1, jobId: "job-s", outputKey: "exports/job-s.svg", pages: 40, bytes: stored.body.length, runtime: "map" });
+      expect(svgPages(stored.body.toString())).to.have.length(40);
+      expect(stored.metadata).to.deep.equal({ "format-version": "1", "job-id": "job-s", pages: "40", runtime: "map" });
+      expect([...objects.keys()].filter((key) => key.startsWith("parts/"))).to.deep.equal([]);
+    });
+
+    it("merges PDF parts into exports/<jobId>.pdf with the sum of their pages", async () => {
+      const { s3, objects, parts } = await renderParts("pdf", "job-p");
+      expect(parts.map((part) => part.pages)).to.deep.equal([16, 16, 8]);
+      const result = await combineExport({ s3, config: exportsConfig, log: silent }, { formatVersion: 1, jobId: "job-p", format: "pdf", parts });
+      expect(result).to.include({ outputKey: "exports/job-p.pdf", pages: 40, runtime: "map" });
+      expect(await pdfPageCount(objects.get("exports/job-p.pdf")!.body)).to.equal(40);
+    });
+
+    it("on a retry after it already wrote the export, only deletes the parts again", async () => {
+      const { s3, objects, parts } = await renderParts("svg", "job-r");
+      const event = { formatVersion: 1, jobId: "job-r", format: "svg", parts };
+      const first = await combineExport({ s3, config: exportsConfig, log: silent }, event);
+      expect(await combineExport({ s3, config: exportsConfig, log: silent }, event)).to.deep.equal(first);
+    });
+
+    it("fails, keeping the parts, when a part is missing", async () => {
+      const { s3, objects, parts } = await renderParts("svg", "job-m");
+      objects.delete(parts[1].outputKey);
+      const error = await rejection(combineExport({ s3, config: exportsConfig, log: silent }, { formatVersion: 1, jobId: "job-m", format: "svg", parts }));
+      expect(error.name).to.equal("NoSuchKey");
+      expect(objects.has(parts[0].outputKey)).to.equal(true);
+      expect(objects.has("exports/job-m.svg")).to.equal(false);
+    });
+  });
+});
