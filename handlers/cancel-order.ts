@@ -1,41 +1,10 @@
 import type { Context } from "aws-lambda";
-import { sns } from "./shared/clients";
-import { lazyConfig } from "./shared/config";
-import { dynamo } from "./shared/dynamo";
-import { ORDER_STATE_FORMAT_VERSION } from "./shared/format";
-import { logger } from "./shared/logger";
-import { OrderEventType, publishOrderEvent } from "./shared/notify";
-import { FailedOrderStateSchema, parseState, reasonFromError, type OrderOutcome } from "./shared/order-state";
-import { OrderStatus, OrdersRepository } from "./shared/orders-repository";
+import { endFailedOrder } from "./shared/end-order";
+import { OrderEventType } from "./shared/notify";
+import type { OrderOutcome } from "./shared/order-state";
+import { OrderStatus } from "./shared/orders-repository";
 
-const config = lazyConfig(["ORDERS_TABLE", "NOTIFICATIONS_TOPIC_ARN"]);
-
-/**
- * Last step of the compensation (after refund and release): CANCELLED with the reason from the caught error, then
- * an OrderCancelled event. Repeats are safe, as in HandlePaymentFailure.
- */
+/** Last step of the compensation (after refund and release): CANCELLED with the reason, then an OrderCancelled event. */
 export async function handler(event: unknown, context?: Context): Promise<OrderOutcome<"CANCELLED">> {
-  if (context !== undefined) logger.addContext(context);
-  const { ORDERS_TABLE, NOTIFICATIONS_TOPIC_ARN } = config();
-  const { order, error } = parseState(FailedOrderStateSchema, event, "CancelOrder event");
-  const reason = reasonFromError(error);
-  const now = new Date().toISOString();
-
-  const change = await new OrdersRepository(dynamo, ORDERS_TABLE).transition(order.orderId, OrderStatus.Cancelled, now, reason);
-  await publishOrderEvent(
-    sns,
-    NOTIFICATIONS_TOPIC_ARN,
-    OrderEventType.OrderCancelled,
-    {
-      orderId: order.orderId,
-      customerId: order.customerId,
-      email: order.email,
-      total: order.total,
-      currency: order.currency,
-      reason,
-    },
-    now,
-  );
-  logger.warn("order cancelled", { orderId: order.orderId, reason, change });
-  return { formatVersion: ORDER_STATE_FORMAT_VERSION, orderStatus: OrderStatus.Cancelled, reason };
+  return endFailedOrder({ step: "CancelOrder", status: OrderStatus.Cancelled, eventType: OrderEventType.OrderCancelled, logMessage: "order cancelled" }, event, context);
 }

@@ -2,7 +2,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
 import { type CombineResult, combineExport } from "./export/combine";
 import { readExportsConfig } from "./export/config";
-import { logger } from "./export/logger";
+import { logger } from "./shared/logger";
 
 /** Step `export-combine`: the Map's parts → one export; deletes the parts. */
 

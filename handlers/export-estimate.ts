@@ -2,7 +2,7 @@ import { S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
 import { readEstimateConfig } from "./export/config";
 import { type EstimateResult, estimateExport } from "./export/estimate";
-import { logger } from "./export/logger";
+import { logger } from "./shared/logger";
 
 /** Step `export-estimate`: workflow input → page count, estimated seconds and chunk size. */
 

@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import type { Context } from "aws-lambda";
 import { readJobsConfig } from "./export/config";
 import { type JobStatusResult, recordJobStatus } from "./export/job-status";
-import { logger } from "./export/logger";
+import { logger } from "./shared/logger";
 
 /** Step `export-job-status`: the only writer of the jobs table. */
 

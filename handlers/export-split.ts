@@ -1,6 +1,6 @@
 import type { Context } from "aws-lambda";
 import { readSplitConfig } from "./export/config";
-import { logger } from "./export/logger";
+import { logger } from "./shared/logger";
 import { type SplitResult, splitExport } from "./export/split";
 
 /** Step `export-split`: page count and chunk size → the Map's items (page ranges and part keys). */

@@ -1,7 +1,7 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import type { Context } from "aws-lambda";
 import { readExportsConfig } from "./export/config";
-import { logger } from "./export/logger";
+import { logger } from "./shared/logger";
 import { renderSvg } from "./export/render/svg";
 import { type RenderExportResult, renderExport } from "./export/render-export";
 

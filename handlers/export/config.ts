@@ -1,0 +1,91 @@
+/**
+ * Configuration of the export functions, read from the environment once at start-up (module scope in each entry
+ * point). A missing or malformed variable fails the cold start with a message naming it, rather than the first job.
+ * Each entry point reads only the variables it uses.
+ */
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Longest duration of one Lambda invocation (AWS Lambda quota); a budget above it could never be met. */
+const LAMBDA_MAX_SECONDS = 900;
+
+export function requiredEnv(env: Env, name: string, what: string): string {
+  const value = env[name];
+  if (value === undefined || value.trim() === "") {
+    throw new Error(`\`${name}\` must be set (${what})`);
+  }
+  return value;
+}
+
+/** An S3 key prefix: empty or ending in "/", printable ASCII (S3 keys are also used in metadata and logs). */
+export function prefixEnv(env: Env, name: string, fallback: string): string {
+  const value = env[name] ?? fallback;
+  if (!/^([!-~]{1,200}\/)?$/.test(value)) {
+    throw new Error(`\`${name}\` must be an S3 key prefix ending in "/" (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+export function positiveNumberEnv(env: Env, name: string, fallback: number, max?: number): number {
+  const raw = env[name];
+  const value = raw === undefined || raw.trim() === "" ? fallback : Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || (max !== undefined && value > max)) {
+    const range = max === undefined ? "> 0" : `> 0 and ≤ ${max}`;
+    throw new Error(`\`${name}\` must be a number ${range} (got ${JSON.stringify(raw)})`);
+  }
+  return value;
+}
+
+export interface BucketConfig {
+  /** Bucket holding documents, exports and parts (`DOCUMENTS_BUCKET`). */
+  readonly bucket: string;
+}
+
+export interface ExportsConfig extends BucketConfig {
+  /** Key prefix of finished exports (`EXPORTS_PREFIX`, default `exports/`). */
+  readonly exportsPrefix: string;
+}
+
+export interface EstimateConfig extends BucketConfig {
+  /** Seconds one page takes to render, by format (`SECONDS_PER_PAGE_SVG`, `SECONDS_PER_PAGE_PDF`). */
+  readonly secondsPerPage: { readonly svg: number; readonly pdf: number };
+  /** Seconds of work one Lambda invocation may be given (`LAMBDA_BUDGET_SECONDS`). */
+  readonly lambdaBudgetSeconds: number;
+}
+
+export interface SplitConfig {
+  /** Key prefix of the parts of a parallel export (`PARTS_PREFIX`, default `parts/`). */
+  readonly partsPrefix: string;
+}
+
+export interface JobsConfig {
+  /** DynamoDB table of export jobs, key `jobId` (S) (`JOBS_TABLE`). */
+  readonly table: string;
+}
+
+export function readBucketConfig(env: Env): BucketConfig {
+  return { bucket: requiredEnv(env, "DOCUMENTS_BUCKET", "the bucket holding documents and exports") };
+}
+
+export function readExportsConfig(env: Env): ExportsConfig {
+  return { ...readBucketConfig(env), exportsPrefix: prefixEnv(env, "EXPORTS_PREFIX", "exports/") };
+}
+
+export function readEstimateConfig(env: Env): EstimateConfig {
+  return {
+    ...readBucketConfig(env),
+    secondsPerPage: {
+      svg: positiveNumberEnv(env, "SECONDS_PER_PAGE_SVG", 0.5),
+      pdf: positiveNumberEnv(env, "SECONDS_PER_PAGE_PDF", 30),
+    },
+    lambdaBudgetSeconds: positiveNumberEnv(env, "LAMBDA_BUDGET_SECONDS", 720, LAMBDA_MAX_SECONDS),
+  };
+}
+
+export function readSplitConfig(env: Env): SplitConfig {
+  return { partsPrefix: prefixEnv(env, "PARTS_PREFIX", "parts/") };
+}
+
+export function readJobsConfig(env: Env): JobsConfig {
+  return { table: requiredEnv(env, "JOBS_TABLE", "the DynamoDB table of export jobs") };
+}
