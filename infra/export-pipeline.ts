@@ -121,6 +121,8 @@ export class ExportPipeline extends pulumi.ComponentResource {
 
   private createFunctions(name: string, args: ExportPipelineArgs): Record<ExportFunctionKey, LambdaFunction> {
     const readDocuments: PolicyStatement = { sid: "ReadDocuments", actions: ["s3:GetObject"], resources: [this.objects(DOCUMENTS_PREFIX)] };
+    // Exports over 5 MiB upload in parts; a failed upload is aborted rather than left to the lifecycle rule.
+    const writeExports: PolicyStatement = { sid: "WriteExports", actions: ["s3:AbortMultipartUpload", "s3:PutObject"], resources: [this.objects(EXPORTS_PREFIX), this.objects(PARTS_PREFIX)] };
     const bucketEnv = {
       DOCUMENTS_BUCKET: this.bucket.bucket,
       EXPORTS_PREFIX,
@@ -147,13 +149,13 @@ export class ExportPipeline extends pulumi.ComponentResource {
       exportSvg: {
         entry: "handlers/export-svg.ts",
         description: "Renders a document or page range to SVG (streams page by page)",
-        grants: [readDocuments, { sid: "WriteExports", actions: ["s3:PutObject"], resources: [this.objects(EXPORTS_PREFIX), this.objects(PARTS_PREFIX)] }],
+        grants: [readDocuments, writeExports],
         environment: bucketEnv,
       },
       exportPdf: {
         entry: "handlers/export-pdf.ts",
         description: "Renders a document or page range to PDF",
-        grants: [readDocuments, { sid: "WriteExports", actions: ["s3:PutObject"], resources: [this.objects(EXPORTS_PREFIX), this.objects(PARTS_PREFIX)] }],
+        grants: [readDocuments, writeExports],
         environment: bucketEnv,
         pdfkit: true,
       },
@@ -168,7 +170,8 @@ export class ExportPipeline extends pulumi.ComponentResource {
         description: "Combines the parts of a parallel export into one file",
         grants: [
           { sid: "ConsumeParts", actions: ["s3:DeleteObject", "s3:GetObject"], resources: [this.objects(PARTS_PREFIX)] },
-          { sid: "WriteExports", actions: ["s3:AbortMultipartUpload", "s3:PutObject"], resources: [this.objects(EXPORTS_PREFIX)] },
+          // GetObject on the result lets a retried combine see that it already finished (the parts are gone by then).
+          { sid: "WriteExports", actions: ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"], resources: [this.objects(EXPORTS_PREFIX)] },
         ],
         environment: bucketEnv,
         pdfkit: true,

@@ -44,7 +44,8 @@ export async function combineExport(deps: CombineDeps, event: unknown): Promise<
   });
 
   const metadata = exportMetadata(request.jobId, pages, "map");
-  const existing = await headObject(s3, config.bucket, outputKey);
+  // Without s3:ListBucket a missing export is a 403: either way there is nothing to reuse.
+  const existing = await headObject(s3, config.bucket, outputKey, { forbiddenIsMissing: true });
   if (existing !== undefined && Object.entries(metadata).every(([name, value]) => existing.Metadata?.[name] === value)) {
     log.info("export already combined; deleting parts again", { jobId: request.jobId, outputKey });
     await deleteObjects(s3, config.bucket, partKeys);

@@ -33,12 +33,28 @@ function isNotFound(error: unknown): boolean {
   return e?.name === "NotFound" || e?.name === "NoSuchKey" || e?.$metadata?.httpStatusCode === 404;
 }
 
-/** HeadObject, or `undefined` when there is no such object. */
-export async function headObject(s3: S3Client, bucket: string, key: string): Promise<HeadObjectCommandOutput | undefined> {
+/** S3 answers 403, not 404, for a missing key when the caller may not s3:ListBucket — the usual least-privilege case. */
+function isForbidden(error: unknown): boolean {
+  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === "AccessDenied" || e?.name === "Forbidden" || e?.$metadata?.httpStatusCode === 403;
+}
+
+/**
+ * HeadObject, or `undefined` when there is no such object.
+ *
+ * @param forbiddenIsMissing also answer `undefined` for a 403, which is how S3 reports a missing key to a caller
+ *   without s3:ListBucket; only for callers that can proceed either way.
+ */
+export async function headObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  { forbiddenIsMissing = false } = {},
+): Promise<HeadObjectCommandOutput | undefined> {
   try {
     return await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
   } catch (error) {
-    if (isNotFound(error)) return undefined;
+    if (isNotFound(error) || (forbiddenIsMissing && isForbidden(error))) return undefined;
     throw error;
   }
 }
@@ -54,7 +70,13 @@ export async function headObject(s3: S3Client, bucket: string, key: string): Pro
  */
 export async function readDocument(s3: S3Client, bucket: string, key: string): Promise<ExportDocument> {
   const source = s3Uri(bucket, key);
-  const head = await headObject(s3, bucket, key);
+  let head: HeadObjectCommandOutput | undefined;
+  try {
+    head = await headObject(s3, bucket, key);
+  } catch (error) {
+    if (!isForbidden(error)) throw error;
+    throw new InvalidDocumentError(`${source}: no such document, or not readable by this function (S3 answered 403)`);
+  }
   if (head === undefined) throw new InvalidDocumentError(`${source}: no such document`);
   const declared = head.Metadata?.["format-version"];
   if (declared !== undefined && !(SUPPORTED_DOCUMENT_FORMAT_VERSIONS as readonly number[]).includes(Number(declared))) {

@@ -61,6 +61,14 @@ describe("export workflow steps", () => {
       expect(error.message).to.equal(`s3://${BUCKET}/docs/missing.json: no such document`);
     });
 
+    it("reports a document S3 answers 403 for (missing, without s3:ListBucket) as InvalidDocument", async () => {
+      const { s3, mock } = fakeS3();
+      mock.on(HeadObjectCommand).rejects(Object.assign(new Error("Forbidden"), { name: "Forbidden", $metadata: { httpStatusCode: 403 } }));
+      const error = await rejection(readDocument(s3, BUCKET, "docs/hidden.json"));
+      expect(error).to.be.instanceOf(InvalidDocumentError);
+      expect(error.message).to.equal(`s3://${BUCKET}/docs/hidden.json: no such document, or not readable by this function (S3 answered 403)`);
+    });
+
     it("refuses a document larger than 16 MiB without downloading it", async () => {
       const { s3, mock } = fakeS3();
       mock.on(HeadObjectCommand).resolves({ ContentLength: 16 * 1024 * 1024 + 1, ETag: '"e"', Metadata: {} });
@@ -233,6 +241,14 @@ describe("export workflow steps", () => {
       const event = { formatVersion: 1, jobId: "job-r", format: "svg", parts };
       const first = await combineExport({ s3, config: exportsConfig, log: silent }, event);
       expect(await combineExport({ s3, config: exportsConfig, log: silent }, event)).to.deep.equal(first);
+    });
+
+    it("combines when S3 answers 403 for the not-yet-written export (no s3:ListBucket)", async () => {
+      const { s3, objects, mock, parts } = await renderParts("svg", "job-f");
+      mock.on(HeadObjectCommand, { Key: "exports/job-f.svg" }).rejects(Object.assign(new Error("Forbidden"), { name: "Forbidden", $metadata: { httpStatusCode: 403 } }));
+      const result = await combineExport({ s3, config: exportsConfig, log: silent }, { formatVersion: 1, jobId: "job-f", format: "svg", parts });
+      expect(result).to.include({ outputKey: "exports/job-f.svg", pages: 40 });
+      expect(objects.has("exports/job-f.svg")).to.equal(true);
     });
 
     it("fails, keeping the parts, when a part is missing", async () => {
