@@ -1,0 +1,155 @@
+import { expect } from "chai";
+import { ExportPipeline } from "../../infra/export-pipeline";
+import { ofType, promiseOf, registered, settled, setupMocks } from "../mocks";
+import { stackSettings } from "../stacks";
+
+const ACCOUNT = "000000000000";
+const REGION = "eu-central-1";
+
+async function build(stack: string): Promise<ExportPipeline> {
+  await setupMocks();
+  const s = stackSettings(stack);
+  const pipeline = new ExportPipeline(`exports-${stack}`, {
+    namePrefix: `shop-${stack}`,
+    sizing: s.functions,
+    secondsPerPage: { svg: s.exportSecondsPerPageSvg, pdf: s.exportSecondsPerPagePdf },
+    lambdaBudgetSeconds: s.exportLambdaBudgetSeconds,
+    mapMaxConcurrency: s.exportMapMaxConcurrency,
+    exportRetentionDays: s.exportRetentionDays,
+    workflowTimeoutSeconds: s.exportWorkflowTimeoutSeconds,
+    fargate: { cpu: s.fargateCpu, memoryMb: s.fargateMemoryMb, network: s.fargateNetwork, heartbeatSeconds: s.fargateHeartbeatSeconds, timeoutSeconds: s.fargateTimeoutSeconds },
+    logRetentionDays: s.logRetentionDays,
+    logLevel: s.logLevel,
+    alarmTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:alarms`,
+  });
+  await promiseOf(pipeline.stateMachine.arn);
+  await settled();
+  return pipeline;
+}
+
+const policyNamed = (name: string): any => {
+  const p = registered.find((r) => r.type === "aws:iam/rolePolicy:RolePolicy" && r.inputs.name === name);
+  if (!p) throw new Error(`no policy ${name}`);
+  return JSON.parse(p.inputs.policy);
+};
+
+describe("ExportPipeline (Pulumi mocks)", function () {
+  this.timeout(120_000);
+  const definitions: Record<string, any> = {};
+  before(async () => {
+    for (const stack of ["dev", "prod"]) definitions[stack] = JSON.parse(await promiseOf((await build(stack)).stateMachine.definition));
+  });
+
+  const bucketArn = (stack: string) => ofType("aws:s3/bucket:Bucket", `exports-${stack}-documents`)[0].state.arn as string;
+  const fn = (stack: string, name: string) => ofType("aws:lambda/function:Function", `exports-${stack}-${name}-function`)[0].inputs;
+
+  it("sizes the SVG and PDF exporters separately, from each stack's config", () => {
+    expect([fn("dev", "export-svg").memorySize, fn("dev", "export-pdf").memorySize]).to.deep.equal([256, 2048]);
+    expect([fn("prod", "export-svg").memorySize, fn("prod", "export-pdf").memorySize]).to.deep.equal([384, 3008]);
+    expect(fn("prod", "export-pdf").reservedConcurrentExecutions).to.equal(50);
+  });
+
+  it("bakes the Lambda budget and Map concurrency from config into the rendered workflow", () => {
+    for (const [stack, concurrency] of [["dev", 5], ["prod", 20]] as const) {
+      const d = definitions[stack];
+      expect(d.States.ChooseRuntime.Choices[0].And[0]).to.deep.equal({ Variable: "$.estimate.estimatedSeconds", NumericLessThanEquals: 720 });
+      expect(d.States.ExportPages.MaxConcurrency, stack).to.equal(concurrency);
+      expect(d.States.ExportSvg.Catch[0].Next).to.equal("ExportOnFargate");
+    }
+  });
+
+  it("starts the Fargate task in public subnets with a public IP in dev, private subnets without one in prod", () => {
+    const net = (stack: string) => definitions[stack].States.ExportOnFargate.Parameters.NetworkConfiguration.AwsvpcConfiguration;
+    const defaultVpc = registered.find((r) => r.type === "awsx:ec2:DefaultVpc" && r.name.startsWith("exports-dev"))!;
+    const privateVpc = registered.find((r) => r.type === "awsx:ec2:Vpc" && r.name.startsWith("exports-prod"))!;
+    expect(net("dev")).to.deep.include({ AssignPublicIp: "ENABLED", Subnets: defaultVpc.state.publicSubnetIds });
+    expect(net("prod")).to.deep.include({ AssignPublicIp: "DISABLED", Subnets: privateVpc.state.privateSubnetIds });
+    expect(privateVpc.inputs.natGateways).to.deep.equal({ strategy: "Single" });
+    expect(registered.filter((r) => r.type === "awsx:ec2:Vpc" && r.name.startsWith("exports-dev"))).to.have.length(0);
+  });
+
+  it("defines the worker task: Fargate, config CPU/memory, read-only root, non-root user, awslogs, only /tmp writable", () => {
+    const td = ofType("aws:ecs/taskDefinition:TaskDefinition", "exports-prod-")[0].inputs;
+    expect([td.cpu, td.memory, td.networkMode, td.requiresCompatibilities]).to.deep.equal(["2048", "8192", "awsvpc", ["FARGATE"]]);
+    expect(td.taskRoleArn).to.not.equal(td.executionRoleArn);
+    const [container] = JSON.parse(td.containerDefinitions);
+    expect(container).to.deep.include({ name: "export-worker", user: "1000:1000", readonlyRootFilesystem: true, essential: true });
+    expect(container.mountPoints).to.deep.equal([{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }]);
+    expect(container.logConfiguration).to.deep.equal({
+      logDriver: "awslogs",
+      options: { "awslogs-group": "/ecs/shop-prod-export-worker", "awslogs-region": REGION, "awslogs-stream-prefix": "export" },
+    });
+    expect(container.image).to.match(/^000000000000\.dkr\.ecr\.eu-central-1\.amazonaws\.com\/.+@sha256:[0-9a-f]{64}$/);
+    expect(container.environment.map((e: any) => e.name)).to.deep.equal(["DOCUMENTS_BUCKET", "EXPORTS_PREFIX", "HEARTBEAT_SECONDS"]);
+    expect(container.environment[2].value).to.equal("40");
+    const logs = ofType("aws:cloudwatch/logGroup:LogGroup", "exports-prod-worker-logs")[0].inputs;
+    expect(logs).to.deep.include({ name: "/ecs/shop-prod-export-worker", retentionInDays: 365 });
+  });
+
+  it("builds the image from our Dockerfile into a repository that scans on push and expires old images", () => {
+    const image = registered.find((r) => r.type === "awsx:ecr:Image" && r.name.startsWith("exports-dev"))!.inputs;
+    expect(image.dockerfile).to.match(/containers\/export-worker\/Dockerfile$/);
+    expect(image.platform).to.equal("linux/amd64");
+    expect(ofType("aws:ecr/repository:Repository", "exports-dev-")[0].inputs.imageScanningConfiguration).to.deep.equal({ scanOnPush: true });
+    expect(ofType("aws:ecr/lifecyclePolicy:LifecyclePolicy", "exports-dev-")).to.have.length(1);
+    expect(ofType("aws:ecs/cluster:Cluster", "exports-dev-")[0].inputs.settings).to.deep.equal([{ name: "containerInsights", value: "enabled" }]);
+  });
+
+  it("lets the worker's task role read documents, write exports and report on its task token — nothing else", () => {
+    expect(policyNamed("shop-dev-export-task-policy").Statement).to.deep.equal([
+      { Sid: "ReadDocuments", Effect: "Allow", Action: ["s3:GetObject"], Resource: [`${bucketArn("dev")}/documents/*`] },
+      { Sid: "WriteExports", Effect: "Allow", Action: ["s3:AbortMultipartUpload", "s3:PutObject"], Resource: [`${bucketArn("dev")}/exports/*`] },
+      { Sid: "ReportToWorkflow", Effect: "Allow", Action: ["states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"], Resource: ["*"] },
+    ]);
+  });
+
+  it("lets the execution role pull only our image and write only the task's logs", () => {
+    const repo = ofType("aws:ecr/repository:Repository", "exports-dev-")[0].state.arn;
+    expect(policyNamed("shop-dev-export-exec-policy").Statement).to.deep.equal([
+      { Sid: "AuthenticateToRegistry", Effect: "Allow", Action: ["ecr:GetAuthorizationToken"], Resource: ["*"] },
+      { Sid: "PullImage", Effect: "Allow", Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"], Resource: [repo] },
+      { Sid: "WriteTaskLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/ecs/shop-dev-export-worker:*`] },
+    ]);
+  });
+
+  it("lets the state machine run only its task definition in its cluster and pass only the task's two roles", () => {
+    const td = ofType("aws:ecs/taskDefinition:TaskDefinition", "exports-dev-")[0];
+    const cluster = ofType("aws:ecs/cluster:Cluster", "exports-dev-")[0].state.arn;
+    const statements = policyNamed("shop-dev-exports-policy").Statement;
+    expect(statements.find((s: any) => s.Sid === "RunExportTask")).to.deep.equal({
+      Sid: "RunExportTask",
+      Effect: "Allow",
+      Action: ["ecs:RunTask"],
+      Resource: [td.state.arn],
+      Condition: { ArnEquals: { "ecs:cluster": cluster } },
+    });
+    expect(statements.find((s: any) => s.Sid === "PassExportTaskRoles").Resource).to.deep.equal([td.inputs.executionRoleArn, td.inputs.taskRoleArn].sort());
+    const aliases = ofType("aws:lambda/alias:Alias", "exports-dev-").map((a) => a.state.arn).sort();
+    expect(statements.find((s: any) => s.Sid === "InvokeFunctions").Resource).to.deep.equal(aliases);
+    expect(aliases).to.have.length(6);
+  });
+
+  it("scopes each exporter to its key prefixes", () => {
+    const b = bucketArn("dev");
+    expect(policyNamed("shop-dev-export-svg-policy").Statement.slice(2)).to.deep.equal([
+      { Sid: "ReadDocuments", Effect: "Allow", Action: ["s3:GetObject"], Resource: [`${b}/documents/*`] },
+      { Sid: "WriteExports", Effect: "Allow", Action: ["s3:AbortMultipartUpload", "s3:PutObject"], Resource: [`${b}/exports/*`, `${b}/parts/*`] },
+    ]);
+    expect(policyNamed("shop-dev-export-split-policy").Statement.map((s: any) => s.Sid)).to.deep.equal(["WriteOwnLogs", "WriteTraces"]);
+    expect(policyNamed("shop-dev-export-combine-policy").Statement.slice(2)).to.deep.equal([
+      { Sid: "ConsumeParts", Effect: "Allow", Action: ["s3:DeleteObject", "s3:GetObject"], Resource: [`${b}/parts/*`] },
+      { Sid: "WriteExports", Effect: "Allow", Action: ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"], Resource: [`${b}/exports/*`] },
+    ]);
+  });
+
+  it("protects the documents bucket: encrypted, versioned, no public access, TLS only, exports expire", () => {
+    const bucket = ofType("aws:s3/bucket:Bucket", "exports-dev-documents")[0].state.bucket;
+    const on = (type: string) => registered.find((r) => r.type === type && r.inputs.bucket === bucket)!.inputs;
+    expect(on("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").rules).to.deep.equal([{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }]);
+    expect(on("aws:s3/bucketVersioning:BucketVersioning").versioningConfiguration).to.deep.equal({ status: "Enabled" });
+    expect(on("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")).to.deep.include({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+    expect(JSON.parse(on("aws:s3/bucketPolicy:BucketPolicy").policy).Statement[0]).to.deep.include({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
+    const rules = on("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").rules;
+    expect(rules.find((r: any) => r.id === "expire-exports")).to.deep.include({ filter: { prefix: "exports/" }, expiration: { days: 7 } });
+  });
+});
