@@ -51,7 +51,20 @@ export interface ProgramGraph {
   readonly outputs: Record<string, unknown>;
 }
 
-export async function programGraph(stack = "dev", overrides: Record<string, string> = {}): Promise<ProgramGraph> {
+const cache = new Map<string, Promise<ProgramGraph>>();
+
+/** The graph of one stack; runs the program once per stack and overrides within a process (the graph is data). */
+export function programGraph(stack = "dev", overrides: Record<string, string> = {}): Promise<ProgramGraph> {
+  const key = JSON.stringify([stack, overrides]);
+  if (!cache.has(key)) {
+    const run = runProgram(stack, overrides);
+    run.catch(() => cache.delete(key));
+    cache.set(key, run);
+  }
+  return cache.get(key)!;
+}
+
+async function runProgram(stack: string, overrides: Record<string, string>): Promise<ProgramGraph> {
   const config = withDeclaredSecrets(loadStackConfig({ projectDir: PROJECT_ROOT, stack, overrides }));
   const setup: HostSetup = {
     entry: path.join(PROJECT_ROOT, "index.ts"),
