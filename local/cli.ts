@@ -1,0 +1,229 @@
+/**
+ * The local cloud's command line (npm start / npm run local -- ...):
+ *
+ *   demo                                        boot from the dev stack, run the demo scenarios, print traces and a summary
+ *   order  --input FILE|- [--inventory FILE]    one order or a JSON array of orders, run concurrently
+ *   export --input FILE|- [--document FILE]     one export request (or an array), with the document to export
+ *
+ * Common flags: --stack NAME (default dev), --json (one JSON object per execution and line on stdout), --verbose.
+ * Exit codes: 0 every execution succeeded (demo: every scenario ended as designed), 1 otherwise, 2 bad usage or input.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseArgs } from "node:util";
+import { LocalCloud, startLocalCloud } from "./cloud";
+import { runDemo } from "./demo";
+import { formatBoot, formatExecution } from "./report";
+import { CatalogueEntry, ExportRun, Operator, OrderRun } from "./scenarios";
+import { LogLine } from "./lambda-runtime";
+import { watchExportProgress } from "./progress";
+import { StackConfigError } from "./stack-config";
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+const USAGE = `usage:
+  npm start                                         (= npm run local -- demo)
+  npm run local -- order  --input FILE|- [--inventory FILE] [--stack NAME] [--json] [--verbose]
+  npm run local -- export --input FILE|- [--document FILE] [--stack NAME] [--json] [--verbose]
+
+  --input      JSON: one order / export request, or an array of them (run concurrently); "-" reads stdin
+  --inventory  JSON array of { "sku": string, "stock": integer ≥ 0, "price": integer minor units ≥ 0 }
+  --document   the document (JSON) to export; uploaded to each request's documentKey (default documents/<file name>)
+  --json       print one JSON object per execution and line: status, path, output, error (+ orderStatus | runtime)`;
+
+interface Options {
+  readonly command: string;
+  readonly input?: string;
+  readonly inventory?: string;
+  readonly document?: string;
+  readonly stack: string;
+  readonly json: boolean;
+  readonly verbose: boolean;
+}
+
+export function parseCommandLine(argv: readonly string[]): Options {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        input: { type: "string" },
+        inventory: { type: "string" },
+        document: { type: "string" },
+        stack: { type: "string", default: "dev" },
+        json: { type: "boolean", default: false },
+        verbose: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  const command = values.help ? "help" : (positionals[0] ?? "help");
+  if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+  if (!["demo", "order", "export", "help"].includes(command)) throw new UsageError(`unknown command "${command}"`);
+  if ((command === "order" || command === "export") && !values.input) throw new UsageError(`${command} needs --input FILE (or - for stdin)`);
+  if (command !== "order" && values.inventory) throw new UsageError("--inventory applies to the order command");
+  if (command !== "export" && values.document) throw new UsageError("--document applies to the export command");
+  if (!/^[A-Za-z0-9_.-]+$/.test(values.stack!)) throw new UsageError(`--stack "${values.stack}" is not a stack name`);
+  return { command, input: values.input, inventory: values.inventory, document: values.document, stack: values.stack!, json: !!values.json, verbose: !!values.verbose };
+}
+
+/** Reads and parses a JSON file (or stdin for "-"); every failure names the file and what is wrong. */
+export function readJson(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = file === "-" ? fs.readFileSync(0, "utf8") : fs.readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(`${what} ${file === "-" ? "(stdin)" : file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`${what} ${file === "-" ? "(stdin)" : file} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+export function parseInventory(value: unknown, file: string): CatalogueEntry[] {
+  if (!Array.isArray(value)) throw new UsageError(`--inventory ${file}: expected a JSON array of { sku, stock, price }`);
+  return value.map((item, i) => {
+    const where = `--inventory ${file}: item ${i}`;
+    if (!item || typeof item !== "object" || Array.isArray(item)) throw new UsageError(`${where}: expected an object { sku, stock, price }`);
+    const { sku, stock, price, name } = item as Record<string, unknown>;
+    if (typeof sku !== "string" || !sku.trim()) throw new UsageError(`${where}: "sku" must be a non-empty string`);
+    if (!Number.isInteger(stock) || (stock as number) < 0) throw new UsageError(`${where} (${sku}): "stock" must be an integer ≥ 0`);
+    if (!Number.isInteger(price) || (price as number) < 0) throw new UsageError(`${where} (${sku}): "price" must be an integer ≥ 0 in minor units (e.g. 1250 for 12.50)`);
+    if (name !== undefined && typeof name !== "string") throw new UsageError(`${where} (${sku}): "name" must be a string`);
+    return { sku, stock: stock as number, price: price as number, ...(name ? { name: name as string } : {}) };
+  });
+}
+
+function asList(value: unknown, what: string): Record<string, unknown>[] {
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0) throw new UsageError(`${what}: the array is empty`);
+  list.forEach((v, i) => {
+    if (!v || typeof v !== "object" || Array.isArray(v)) throw new UsageError(`${what}: ${Array.isArray(value) ? `element ${i}` : "the input"} must be a JSON object`);
+  });
+  return list as Record<string, unknown>[];
+}
+
+/** One JSON line per execution (the --json contract). */
+export function jsonLine(run: OrderRun | ExportRun): string {
+  const e = run.execution;
+  return JSON.stringify({
+    status: e.status === "SUCCEEDED" ? "SUCCEEDED" : "FAILED",
+    path: e.path,
+    output: e.output ?? null,
+    error: e.error ? { error: e.error.error, cause: e.error.cause } : null,
+    ...("orderStatus" in run ? { orderStatus: run.orderStatus } : {}),
+    ...("runtime" in run ? { runtime: run.runtime } : {}),
+  });
+}
+
+/** Prints function and worker logs as they come (--verbose). */
+function streamLogs(cloud: LocalCloud): void {
+  const print = (l: LogLine) => process.stderr.write(`    [${l.source}] ${l.line}\n`);
+  cloud.lambda.on("log", print);
+  cloud.ecs.on("log", print);
+}
+
+async function withCloud<T>(options: Options, overrides: Record<string, string>, body: (cloud: LocalCloud) => Promise<T>): Promise<T> {
+  const cloud = await startLocalCloud({ stack: options.stack, configOverrides: overrides, verbose: options.verbose });
+  if (!options.json) process.stderr.write(`${formatBoot(cloud)}\n`);
+  if (options.verbose) streamLogs(cloud);
+  try {
+    return await body(cloud);
+  } finally {
+    await cloud.stop();
+  }
+}
+
+async function orderCommand(options: Options): Promise<number> {
+  const orders = asList(readJson(options.input!, "--input"), `--input ${options.input}`);
+  const inventory = options.inventory ? parseInventory(readJson(options.inventory, "--inventory"), options.inventory) : undefined;
+  return withCloud(options, {}, async (cloud) => {
+    const operator = new Operator(cloud);
+    try {
+      if (inventory) await operator.seedInventory(inventory);
+      const runs = await operator.placeOrders(orders);
+      for (const run of runs) {
+        process.stdout.write(options.json ? `${jsonLine(run)}\n` : `${formatExecution(`order ${run.orderId ?? "(no orderId)"}`, run.execution, { orderStatus: run.orderStatus })}\n\n`);
+      }
+      return runs.every((r) => r.execution.status === "SUCCEEDED") ? 0 : 1;
+    } finally {
+      operator.close();
+    }
+  });
+}
+
+async function exportCommand(options: Options): Promise<number> {
+  const requests = asList(readJson(options.input!, "--input"), `--input ${options.input}`).map((r) => ({ ...r }));
+  let document: string | undefined;
+  if (options.document) {
+    readJson(options.document, "--document");
+    document = fs.readFileSync(options.document === "-" ? 0 : options.document, "utf8");
+    for (const r of requests) r.documentKey ??= `documents/${path.basename(options.document)}`;
+  }
+  requests.forEach((r, i) => {
+    if (typeof r.documentKey !== "string") throw new UsageError(`--input ${options.input}: request ${i} has no "documentKey" (or pass --document FILE)`);
+    r.jobId ??= `local-${Date.now().toString(36)}-${i}`;
+  });
+  return withCloud(options, {}, async (cloud) => {
+    const operator = new Operator(cloud);
+    const stopProgress = watchExportProgress(cloud);
+    try {
+      if (document !== undefined) for (const key of new Set(requests.map((r) => String(r.documentKey)))) await operator.uploadDocument(key, document);
+      const runs = await operator.runExports(requests);
+      for (const run of runs) {
+        process.stdout.write(options.json ? `${jsonLine(run)}\n` : `${formatExecution(`export ${run.jobId}`, run.execution, { runtime: run.runtime })}\n\n`);
+      }
+      return runs.every((r) => r.execution.status === "SUCCEEDED") ? 0 : 1;
+    } finally {
+      stopProgress();
+      operator.close();
+    }
+  });
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let options: Options;
+  try {
+    options = parseCommandLine(argv);
+    switch (options.command) {
+      case "help":
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+      case "order":
+        return await orderCommand(options);
+      case "export":
+        return await exportCommand(options);
+      default:
+        return await runDemo({ stack: options.stack, json: options.json, verbose: options.verbose });
+    }
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof StackConfigError) {
+      process.stderr.write(`local: ${err.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(`local: ${(err as Error).stack ?? err}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (err) => {
+      process.stderr.write(`local: ${(err as Error).stack ?? err}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

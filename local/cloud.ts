@@ -1,0 +1,233 @@
+import * as DynamoDb from "@aws-sdk/client-dynamodb";
+import * as path from "node:path";
+import { EcsRuntime } from "./ecs-runtime";
+import { FrontDoor } from "./front-door";
+import { LambdaRuntime } from "./lambda-runtime";
+import { PaymentGateway, SANDBOX_API_KEY, startPaymentGateway } from "./payment-gateway/server";
+import { deployProgram, LocalProvider } from "./provider";
+import { Principal, PrincipalRegistry } from "./principals";
+import { LocalDynamoDb } from "./services/dynamodb";
+import { LocalS3 } from "./services/s3";
+import { LocalSns } from "./services/sns";
+import { LocalSqs } from "./services/sqs";
+import { LocalSsm } from "./services/ssm";
+import { collectStates, ExecutionRecord, SfnRuntime } from "./sfn-runtime";
+import { loadStackConfig, readProjectName, StackConfig } from "./stack-config";
+
+/** The repository root (where index.ts and Pulumi.<stack>.yaml live). */
+export const PROJECT_DIR = path.resolve(__dirname, "..");
+
+/**
+ * External services the local cloud stands in for, by the stack config keys that point the program at them. Only
+ * their endpoints and credentials are rewritten; what the program does with them stays its own.
+ */
+const PAYMENT_GATEWAY_URL_KEY = "paymentGatewayUrl";
+const PAYMENT_GATEWAY_SECRET_KEY = "paymentGatewayKey";
+
+export interface LocalCloudOptions {
+  /** @default the repository root */
+  readonly projectDir?: string;
+  /** The Pulumi program, relative to projectDir. @default "index.ts" */
+  readonly entry?: string;
+  /** @default "dev" */
+  readonly stack?: string;
+  /** Stack config values to replace (full keys, e.g. `order-pipeline:exportSecondsPerPagePdf`), as `pulumi config set` would. */
+  readonly configOverrides?: Record<string, string>;
+  /** How long the sandbox gateway holds a `tok_timeout` charge. @default 30000 */
+  readonly gatewayHangMs?: number;
+  /** Multiplies Retry intervals and Wait durations (1 = as defined). @default 1 */
+  readonly timeScale?: number;
+  /** Execution environments per function on this machine. @default 4 */
+  readonly maxEnvironmentsPerFunction?: number;
+  /** Build container images at boot rather than at the first task. @default true */
+  readonly buildImages?: boolean;
+  /** Print the program's own output. @default false */
+  readonly verbose?: boolean;
+}
+
+export interface CoverageReport {
+  readonly stateMachine: string;
+  readonly states: string[];
+  readonly entered: string[];
+  readonly missing: string[];
+  readonly percent: number;
+}
+
+/** A running local cloud, derived from the resource graph of the program. */
+export class LocalCloud {
+  readonly principals = new PrincipalRegistry();
+  readonly dynamodb: LocalDynamoDb;
+  readonly s3: LocalS3;
+  readonly sns: LocalSns;
+  readonly sqs: LocalSqs;
+  readonly ssm: LocalSsm;
+  readonly frontDoor: FrontDoor;
+  readonly lambda: LambdaRuntime;
+  readonly ecs: EcsRuntime;
+  readonly sfn: SfnRuntime;
+  readonly provider: LocalProvider;
+  gateway?: PaymentGateway;
+  config!: StackConfig;
+  /** The program's exported stack outputs. */
+  outputs: Record<string, unknown> = {};
+  deployMs = 0;
+  private readonly dynamoClients = new Map<string, DynamoDb.DynamoDBClient>();
+
+  constructor(
+    readonly region: string,
+    readonly projectDir: string,
+    private readonly options: LocalCloudOptions,
+  ) {
+    this.dynamodb = new LocalDynamoDb(region);
+    this.s3 = new LocalS3(region);
+    this.sns = new LocalSns();
+    this.sqs = new LocalSqs(region);
+    this.ssm = new LocalSsm(region);
+    const baseEnv = () => ({ AWS_REGION: region, AWS_DEFAULT_REGION: region, ...this.frontDoor.endpointEnv() });
+    this.lambda = new LambdaRuntime({ principals: this.principals, baseEnv, maxEnvironmentsPerFunction: options.maxEnvironmentsPerFunction });
+    this.ecs = new EcsRuntime({
+      region,
+      principals: this.principals,
+      baseEnv,
+      buildRoot: path.join(projectDir, ".local", "images"),
+      resolveSecret: (valueFrom, executionRole) => {
+        const parameter = this.ssm.get(valueFrom);
+        this.principals.check({ principal: executionRole, service: "ssm", action: "ssm:GetParameters", resource: parameter?.arn ?? valueFrom });
+        if (!parameter) throw new Error(`ResourceInitializationError: unable to pull secrets: parameter ${valueFrom} not found`);
+        return parameter.value;
+      },
+    });
+    this.sfn = new SfnRuntime({
+      region,
+      principals: this.principals,
+      lambda: this.lambda,
+      ecs: this.ecs,
+      sqs: this.sqs,
+      sns: this.sns,
+      dynamodb: (principal, operation, input) => this.callDynamoDb(principal, operation, input),
+      timeScale: options.timeScale,
+    });
+    this.frontDoor = new FrontDoor({
+      principals: this.principals,
+      dynamodb: this.dynamodb,
+      s3: this.s3,
+      sns: this.sns,
+      sqs: this.sqs,
+      ssm: this.ssm,
+      sfn: { api: (op, input, p) => this.sfn.api(op, input, p), describe: (op, input) => this.sfn.describe(op, input) },
+    });
+    this.provider = new LocalProvider({
+      region,
+      projectDir,
+      principals: this.principals,
+      dynamodb: this.dynamodb,
+      s3: this.s3,
+      sns: this.sns,
+      sqs: this.sqs,
+      ssm: this.ssm,
+      lambda: this.lambda,
+      sfn: this.sfn,
+      ecs: this.ecs,
+    });
+  }
+
+  /** Region, endpoint and credentials for an SDK client acting as `principal` (the operator by default). */
+  clientConfig(principal: Principal = this.principals.operator): { region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } } {
+    return { region: this.region, endpoint: this.frontDoor.url, credentials: { accessKeyId: principal.accessKeyId, secretAccessKey: principal.secretAccessKey } };
+  }
+
+  /** A stack output by name (what `pulumi stack output NAME` would print). */
+  output<T = string>(name: string): T {
+    if (!(name in this.outputs)) throw new Error(`the program exports no output "${name}" (it exports: ${Object.keys(this.outputs).join(", ") || "nothing"})`);
+    return this.outputs[name] as T;
+  }
+
+  /** Starts an execution of a state machine (ARN or name) as the operator would with StartExecution. */
+  startExecution(stateMachine: string, input: unknown, name?: string): ExecutionRecord {
+    const sm = this.sfn.find(stateMachine);
+    if (!sm) throw new Error(`no state machine ${stateMachine}`);
+    this.principals.check({ principal: this.principals.operator, service: "states", action: "states:StartExecution", resource: sm.arn });
+    return this.sfn.startExecution(sm.arn, input, name);
+  }
+
+  /** Runs an execution to its end. */
+  run(stateMachine: string, input: unknown, name?: string): Promise<ExecutionRecord> {
+    return this.startExecution(stateMachine, input, name).done;
+  }
+
+  /** The function a Task state invokes (its Resource or Parameters.FunctionName), read from the deployed definition. */
+  functionOfState(stateMachine: string, stateName: string): string {
+    const sm = this.sfn.find(stateMachine);
+    const state = sm && collectStates(sm.definition).find(([name]) => name === stateName)?.[1];
+    if (!state) throw new Error(`state machine ${stateMachine} has no state ${stateName}`);
+    const ref = String(state.Resource).includes(":::lambda:invoke") ? state.Parameters?.FunctionName : state.Resource;
+    const target = ref ? this.lambda.resolve(String(ref)) : undefined;
+    if (!target) throw new Error(`state ${stateName} does not invoke a function of this program`);
+    return target.spec.name;
+  }
+
+  /** States of every state machine's definition vs. the states entered by the executions so far. */
+  stateCoverage(): CoverageReport[] {
+    return this.sfn.stateMachines().map((sm) => {
+      const states = collectStates(sm.definition).map(([name]) => name);
+      const seen = new Set<string>();
+      for (const e of this.sfn.executions.values()) if (e.stateMachineArn === sm.arn) for (const s of e.path) seen.add(s);
+      const entered = states.filter((s) => seen.has(s));
+      return { stateMachine: sm.name, states, entered, missing: states.filter((s) => !seen.has(s)), percent: states.length ? (100 * entered.length) / states.length : 100 };
+    });
+  }
+
+  private async callDynamoDb(principal: Principal, operation: string, input: Record<string, unknown>): Promise<unknown> {
+    let client = this.dynamoClients.get(principal.accessKeyId);
+    if (!client) {
+      client = new DynamoDb.DynamoDBClient(this.clientConfig(principal));
+      this.dynamoClients.set(principal.accessKeyId, client);
+    }
+    const Command = (DynamoDb as unknown as Record<string, new (input: unknown) => DynamoDb.GetItemCommand>)[`${operation}Command`];
+    if (!Command) throw Object.assign(new Error(`unknown DynamoDB operation ${operation}`), { name: "ValidationException" });
+    const { $metadata: _ignored, ...out } = (await client.send(Command ? new Command(input) : (undefined as never))) as unknown as Record<string, unknown>;
+    return out;
+  }
+
+  async boot(): Promise<void> {
+    const o = this.options;
+    const base = loadStackConfig({ projectDir: this.projectDir, stack: o.stack });
+    const project = base.project;
+    const overrides: Record<string, string> = { ...(o.configOverrides ?? {}) };
+    if (`${project}:${PAYMENT_GATEWAY_URL_KEY}` in base.values || `${project}:${PAYMENT_GATEWAY_SECRET_KEY}` in base.values) {
+      this.gateway = await startPaymentGateway({ port: 0, apiKey: base.values[`${project}:${PAYMENT_GATEWAY_SECRET_KEY}`] ?? SANDBOX_API_KEY, hangMs: o.gatewayHangMs });
+      overrides[`${project}:${PAYMENT_GATEWAY_URL_KEY}`] = this.gateway.url;
+    }
+    this.config = { ...base, values: { ...base.values, ...overrides }, notes: [...base.notes, ...Object.entries(overrides).map(([k, v]) => `${k}: overridden for the local cloud (${v})`)] };
+    await Promise.all([this.dynamodb.start(), this.s3.start()]);
+    await this.frontDoor.start();
+    const deployed = await deployProgram(this.provider, { entry: o.entry ?? "index.ts", projectDir: this.projectDir, config: this.config, quiet: !o.verbose });
+    this.outputs = deployed.outputs;
+    this.deployMs = deployed.durationMs;
+    await this.provider.afterDeploy();
+    if (o.buildImages !== false) await this.ecs.buildAll();
+  }
+
+  async stop(): Promise<void> {
+    await this.sfn.stop();
+    await Promise.allSettled([this.lambda.stop(), this.ecs.stopAll()]);
+    for (const c of this.dynamoClients.values()) c.destroy();
+    await this.frontDoor.stop();
+    await Promise.allSettled([this.dynamodb.stop(), this.s3.stop(), this.gateway?.close()]);
+  }
+}
+
+/** Boots the local cloud from the program's resource graph and the stack's config. */
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const projectDir = options.projectDir ?? PROJECT_DIR;
+  readProjectName(projectDir);
+  const region = loadStackConfig({ projectDir, stack: options.stack }).region;
+  const cloud = new LocalCloud(region, projectDir, options);
+  try {
+    await cloud.boot();
+  } catch (err) {
+    await cloud.stop().catch(() => undefined);
+    throw err;
+  }
+  return cloud;
+}

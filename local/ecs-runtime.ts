@@ -1,0 +1,385 @@
+import { ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { Principal, PrincipalRegistry } from "./principals";
+import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "./resource-state";
+import { LogLine } from "./lambda-runtime";
+import { ServiceError } from "./services/errors";
+
+/** A container definition as ECS takes it (the fields the local runtime uses). */
+export interface ContainerDefinition {
+  readonly name: string;
+  readonly image: string;
+  readonly essential?: boolean;
+  readonly command?: string[];
+  readonly entryPoint?: string[];
+  readonly environment?: Array<{ name: string; value: string }>;
+  readonly secrets?: Array<{ name: string; valueFrom: string }>;
+  readonly memory?: number;
+  readonly memoryReservation?: number;
+}
+
+export interface TaskDefinitionSpec {
+  readonly family: string;
+  readonly revision: number;
+  readonly arn: string;
+  readonly containerDefinitions: ContainerDefinition[];
+  readonly cpu?: string;
+  readonly memory?: string;
+  readonly taskRoleArn?: string;
+  readonly executionRoleArn?: string;
+  readonly requiresCompatibilities?: string[];
+}
+
+export interface ImageSpec {
+  readonly name: string;
+  readonly imageUri: string;
+  /** Build context folder. */
+  readonly context: string;
+  /** Dockerfile path (absolute or relative to the context). */
+  readonly dockerfile: string;
+}
+
+export interface RunTaskInput {
+  readonly Cluster?: string;
+  readonly TaskDefinition: string;
+  readonly LaunchType?: string;
+  readonly StartedBy?: string;
+  readonly Overrides?: {
+    readonly ContainerOverrides?: Array<{ Name: string; Environment?: Array<{ Name: string; Value: string }>; Command?: string[] }>;
+  };
+}
+
+export interface TaskRecord {
+  readonly taskArn: string;
+  readonly taskId: string;
+  readonly clusterArn: string;
+  readonly taskDefinitionArn: string;
+  readonly family: string;
+  readonly startedBy?: string;
+  readonly startedAt: number;
+  lastStatus: "PROVISIONING" | "RUNNING" | "STOPPED";
+  stoppedAt?: number;
+  exitCode?: number | null;
+  stoppedReason?: string;
+  /** Last lines the container wrote to stderr, for the failure cause. */
+  readonly stderrTail: string[];
+  /** Resolves when the task has stopped. */
+  readonly stopped: Promise<TaskRecord>;
+}
+
+/** What the image build of a Dockerfile folder yields: the folder to run the container's command in. */
+interface BuiltImage {
+  readonly dir: string;
+  readonly command: string[];
+  /** The image's ENV (a container's environment starts from it). */
+  readonly env: Record<string, string>;
+}
+
+/**
+ * Runs ECS tasks as local child processes. The image is found through the `awsx:ecr:Image` whose imageUri the
+ * container definition names; its Dockerfile folder's `build.mjs` (the same esbuild build the Dockerfile runs)
+ * produces the entry point, and the container's command runs under the Node.js that runs the local cloud, with the
+ * task definition's environment, the container overrides, the endpoint variables and the task role's credentials.
+ */
+export class EcsRuntime extends EventEmitter {
+  private readonly clusters = new Map<string, string>();
+  private readonly taskDefinitions = new Map<string, TaskDefinitionSpec>();
+  private readonly images = new Map<string, ImageSpec>();
+  private readonly builds = new Map<string, Promise<BuiltImage>>();
+  private readonly processes = new Map<string, ChildProcess>();
+  readonly tasks: TaskRecord[] = [];
+  readonly logs: LogLine[] = [];
+
+  constructor(
+    private readonly options: {
+      readonly region: string;
+      readonly principals: PrincipalRegistry;
+      readonly baseEnv: () => Record<string, string>;
+      /** Where image builds go (one folder per image). */
+      readonly buildRoot: string;
+      /** Resolves a container secret (`valueFrom`: SSM parameter ARN or name) as the execution role. */
+      readonly resolveSecret: (valueFrom: string, executionRole: Principal) => string;
+    },
+  ) {
+    super();
+  }
+
+  registerCluster(name: string, arn: string): void {
+    this.clusters.set(arn, name);
+  }
+
+  registerTaskDefinition(spec: TaskDefinitionSpec): void {
+    this.taskDefinitions.set(spec.arn, spec);
+    if (spec.taskRoleArn) this.options.principals.issue("ecs-task", spec.family, spec.taskRoleArn);
+  }
+
+  registerImage(spec: ImageSpec): void {
+    this.images.set(spec.imageUri, spec);
+  }
+
+  taskDefinitionsList(): TaskDefinitionSpec[] {
+    return [...this.taskDefinitions.values()];
+  }
+
+  /** Accepts a full ARN, an ARN without revision, `family:revision` or `family` (latest revision). */
+  resolveTaskDefinition(ref: string): TaskDefinitionSpec | undefined {
+    const direct = this.taskDefinitions.get(ref);
+    if (direct) return direct;
+    const tail = ref.replace(/^arn:[^:]+:ecs:[^:]+:\d+:task-definition\//, "");
+    const [family, revision] = tail.split(":");
+    const candidates = [...this.taskDefinitions.values()].filter((t) => t.family === family && (!revision || String(t.revision) === revision));
+    return candidates.sort((a, b) => b.revision - a.revision)[0];
+  }
+
+  /** A cluster ARN or name; ECS runs in the "default" cluster when none is named. */
+  resolveCluster(ref: string | undefined): string | undefined {
+    const wanted = ref ?? "default";
+    if (this.clusters.has(wanted)) return wanted;
+    return [...this.clusters.entries()].find(([, name]) => name === wanted)?.[0];
+  }
+
+  /** Builds every registered image ahead of the first task (the cold start of a Fargate task is the image pull). */
+  async buildAll(): Promise<void> {
+    await Promise.all([...this.images.values()].map((img) => this.build(img)));
+  }
+
+  async runTask(input: RunTaskInput): Promise<TaskRecord> {
+    const td = this.resolveTaskDefinition(input.TaskDefinition);
+    if (!td) throw new ServiceError("ClientException", `TaskDefinition not found: ${input.TaskDefinition}`, 400);
+    const clusterArn = this.resolveCluster(input.Cluster);
+    if (!clusterArn) throw new ServiceError("ClusterNotFoundException", `Cluster not found: ${input.Cluster}`, 400);
+    if (input.LaunchType === "FARGATE" && td.requiresCompatibilities && !td.requiresCompatibilities.includes("FARGATE")) {
+      throw new ServiceError("InvalidParameterException", "Task definition does not support launch_type FARGATE.", 400);
+    }
+    const essential = td.containerDefinitions.filter((c) => c.essential !== false);
+    if (essential.length !== 1) {
+      throw new ServiceError("InvalidParameterException", `the local ECS runs task definitions with exactly one essential container (${td.family} has ${essential.length})`, 400);
+    }
+    const container = essential[0];
+    const override = input.Overrides?.ContainerOverrides?.find((o) => o.Name === container.name);
+    for (const o of input.Overrides?.ContainerOverrides ?? []) {
+      if (!td.containerDefinitions.some((c) => c.name === o.Name)) throw new ServiceError("InvalidParameterException", `Override for container named ${o.Name} is not a container in the TaskDefinition.`, 400);
+    }
+    const image = this.findImage(container.image);
+    if (!image) throw new ServiceError("CannotPullContainerError", `CannotPullContainerError: ${container.image}: not found (no awsx:ecr:Image in the program has this imageUri)`, 400);
+
+    const taskId = randomUUID().replace(/-/g, "");
+    const clusterName = clusterArn.split("/").pop();
+    let settle!: (t: TaskRecord) => void;
+    const task: TaskRecord = {
+      taskArn: `arn:${LOCAL_PARTITION}:ecs:${this.options.region}:${LOCAL_ACCOUNT}:task/${clusterName}/${taskId}`,
+      taskId,
+      clusterArn,
+      taskDefinitionArn: td.arn,
+      family: td.family,
+      startedBy: input.StartedBy,
+      startedAt: Date.now(),
+      lastStatus: "PROVISIONING",
+      stderrTail: [],
+      stopped: new Promise<TaskRecord>((resolve) => (settle = resolve)),
+    };
+    this.tasks.push(task);
+    this.emit("task", task);
+
+    void (async () => {
+      try {
+        const built = await this.build(image);
+        const taskRole = td.taskRoleArn ? this.options.principals.issue("ecs-task", td.family, td.taskRoleArn) : undefined;
+        const executionRole = td.executionRoleArn ? this.options.principals.issue("ecs-task", `${td.family}/execution`, td.executionRoleArn) : undefined;
+        const env: Record<string, string> = {
+          PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+          ...built.env,
+          ...Object.fromEntries((container.environment ?? []).map((e) => [e.name, e.value])),
+          ...Object.fromEntries((container.secrets ?? []).map((s) => [s.name, this.options.resolveSecret(s.valueFrom, executionRole ?? this.options.principals.operator)])),
+          ...Object.fromEntries((override?.Environment ?? []).map((e) => [e.Name, e.Value])),
+          ...this.options.baseEnv(),
+          ...(taskRole ? PrincipalRegistry.credentialsEnv(taskRole) : {}),
+          AWS_EXECUTION_ENV: "AWS_ECS_FARGATE",
+          ECS_TASK_ARN: task.taskArn,
+        };
+        const memoryMb = container.memory ?? (td.memory ? Number(td.memory) : undefined);
+        const command = this.commandOf(container, override?.Command, built);
+        const [program, ...args] = command;
+        const nodeArgs = program === "node" ? [...(memoryMb ? [`--max-old-space-size=${memoryMb}`] : []), ...args] : args;
+        const child = spawn(program === "node" ? process.execPath : program, nodeArgs, { cwd: built.dir, env, stdio: ["ignore", "pipe", "pipe"] });
+        this.processes.set(task.taskArn, child);
+        task.lastStatus = "RUNNING";
+        this.pipe(task, child.stdout!, "stdout");
+        this.pipe(task, child.stderr!, "stderr");
+        child.on("error", (err) => this.stop(task, null, `CannotStartContainerError: ${err.message}`, settle));
+        child.on("exit", (code, signal) =>
+          this.stop(task, code, signal ? `Essential container in task exited (signal ${signal})` : "Essential container in task exited", settle),
+        );
+      } catch (err) {
+        this.stop(task, null, `CannotPullContainerError: image build failed: ${(err as Error).message}`, settle);
+      }
+    })();
+    return task;
+  }
+
+  private stop(task: TaskRecord, exitCode: number | null, reason: string, settle: (t: TaskRecord) => void): void {
+    if (task.lastStatus === "STOPPED") return;
+    this.processes.delete(task.taskArn);
+    task.lastStatus = "STOPPED";
+    task.stoppedAt = Date.now();
+    task.exitCode = exitCode;
+    task.stoppedReason = reason;
+    this.emit("task-stopped", task);
+    settle(task);
+  }
+
+  /** ECS DescribeTasks' view of a task (what `runTask.sync` returns). */
+  describe(task: TaskRecord): Record<string, unknown> {
+    return {
+      TaskArn: task.taskArn,
+      ClusterArn: task.clusterArn,
+      TaskDefinitionArn: task.taskDefinitionArn,
+      LastStatus: task.lastStatus,
+      DesiredStatus: "STOPPED",
+      LaunchType: "FARGATE",
+      StartedBy: task.startedBy,
+      StartedAt: task.startedAt,
+      StoppedAt: task.stoppedAt,
+      StoppedReason: task.stoppedReason,
+      StopCode: task.lastStatus === "STOPPED" ? "EssentialContainerExited" : undefined,
+      Containers: [{ ExitCode: task.exitCode ?? undefined, LastStatus: task.lastStatus }],
+    };
+  }
+
+  private findImage(uri: string): ImageSpec | undefined {
+    const exact = this.images.get(uri);
+    if (exact) return exact;
+    // `repo:tag` or `repo@digest` naming the same repository as a registered image.
+    const repo = uri.replace(/[@:][^/]*$/, "");
+    return [...this.images.values()].find((i) => i.imageUri.replace(/[@:][^/]*$/, "") === repo);
+  }
+
+  /**
+   * "docker build": runs the Dockerfile folder's build.mjs (exporting `buildWorker(outDir)`, or runnable as
+   * `node build.mjs OUTDIR`), once per image per boot. The command is the Dockerfile's exec-form CMD/ENTRYPOINT.
+   */
+  private build(image: ImageSpec): Promise<BuiltImage> {
+    let pending = this.builds.get(image.imageUri);
+    if (!pending) {
+      pending = (async () => {
+        const dockerfile = path.isAbsolute(image.dockerfile) ? image.dockerfile : path.join(image.context, image.dockerfile);
+        const folder = path.dirname(dockerfile);
+        const script = path.join(folder, "build.mjs");
+        if (!fs.existsSync(script)) throw new Error(`${script} does not exist (the local cloud builds images with their folder's build.mjs)`);
+        const outDir = path.join(this.options.buildRoot, image.name);
+        fs.rmSync(outDir, { recursive: true, force: true });
+        fs.mkdirSync(outDir, { recursive: true });
+        const mod = (await import(pathToFileURL(script).href)) as { buildWorker?: (outDir: string) => unknown; default?: { buildWorker?: (outDir: string) => unknown } };
+        const buildWorker = mod.buildWorker ?? mod.default?.buildWorker;
+        if (buildWorker) await buildWorker(outDir);
+        else await runToCompletion(process.execPath, [script, outDir], folder);
+        const text = fs.readFileSync(dockerfile, "utf8");
+        return { dir: outDir, command: dockerCommand(text) ?? ["node", "main.mjs"], env: dockerEnv(text) };
+      })();
+      this.builds.set(image.imageUri, pending);
+      pending.catch(() => this.builds.delete(image.imageUri));
+    }
+    return pending;
+  }
+
+  /** The container's command: task definition entryPoint/command over the image's, paths made local to the build. */
+  private commandOf(container: ContainerDefinition, overrideCommand: string[] | undefined, built: BuiltImage): string[] {
+    const command = overrideCommand ?? container.command;
+    let full = container.entryPoint ? [...container.entryPoint, ...(command ?? [])] : command ?? built.command;
+    // Node images (official and distroless) have `node` as their entrypoint: CMD names only the script.
+    if (/\.(m|c)?js$/.test(full[0] ?? "")) full = ["node", ...full];
+    // The image copies the build output to its WORKDIR; locally the build folder is the working directory.
+    return full.map((arg, i) => (i > 0 && !arg.startsWith("-") && fs.existsSync(path.join(built.dir, path.basename(arg))) ? path.join(built.dir, path.basename(arg)) : arg));
+  }
+
+  private pipe(task: TaskRecord, stream: NodeJS.ReadableStream, kind: "stdout" | "stderr"): void {
+    let buffered = "";
+    stream.setEncoding("utf8");
+    stream.on("data", (chunk: string) => {
+      buffered += chunk;
+      let nl: number;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (!line.trim()) continue;
+        if (kind === "stderr") {
+          task.stderrTail.push(line);
+          if (task.stderrTail.length > 20) task.stderrTail.shift();
+        }
+        const entry: LogLine = { source: `${task.family}/${task.taskId}`, stream: kind, line, time: Date.now() };
+        if (this.logs.length > 20_000) this.logs.splice(0, 10_000);
+        this.logs.push(entry);
+        this.emit("log", entry);
+      }
+    });
+  }
+
+  async stopAll(): Promise<void> {
+    const waits = [...this.processes.values()].map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          child.once("exit", () => resolve());
+          child.kill("SIGKILL");
+        }),
+    );
+    await Promise.all(waits);
+  }
+}
+
+/** The exec-form CMD (after ENTRYPOINT) of a Dockerfile's last stage, e.g. ["node", "main.mjs"]. */
+export function dockerCommand(dockerfile: string): string[] | undefined {
+  let entrypoint: string[] | undefined;
+  let cmd: string[] | undefined;
+  for (const raw of dockerfile.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (/^FROM\s/i.test(line)) {
+      entrypoint = undefined;
+      cmd = undefined;
+    }
+    const m = line.match(/^(CMD|ENTRYPOINT)\s+(\[.*\])\s*$/i);
+    if (!m) continue;
+    try {
+      const parsed = JSON.parse(m[2]) as string[];
+      if (m[1].toUpperCase() === "CMD") cmd = parsed;
+      else entrypoint = parsed;
+    } catch {
+      // shell form is not supported locally; fall back to the default command
+    }
+  }
+  const full = [...(entrypoint ?? []), ...(cmd ?? [])];
+  return full.length ? full : undefined;
+}
+
+/** The ENV of a Dockerfile's last stage (`ENV K=V K2=V2` and `ENV K V`). */
+export function dockerEnv(dockerfile: string): Record<string, string> {
+  let env: Record<string, string> = {};
+  for (const raw of dockerfile.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (/^FROM\s/i.test(line)) env = {};
+    const m = line.match(/^ENV\s+(.+)$/i);
+    if (!m) continue;
+    const body = m[1].trim();
+    if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(body)) {
+      for (const pair of body.match(/[A-Za-z_][A-Za-z0-9_]*=("[^"]*"|\S*)/g) ?? []) {
+        const eq = pair.indexOf("=");
+        env[pair.slice(0, eq)] = pair.slice(eq + 1).replace(/^"(.*)"$/, "$1");
+      }
+    } else {
+      const [key, ...rest] = body.split(/\s+/);
+      env[key] = rest.join(" ");
+    }
+  }
+  return env;
+}
+
+function runToCompletion(program: string, args: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { cwd, stdio: ["ignore", "inherit", "inherit"] });
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${args[0]} exited with ${code}`))));
+  });
+}

@@ -1,0 +1,256 @@
+import { fork } from "node:child_process";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { StateMachineDefinition } from "aws-local-stepfunctions";
+import { ContainerDefinition, EcsRuntime } from "./ecs-runtime";
+import { LambdaRuntime } from "./lambda-runtime";
+import { PrincipalRegistry } from "./principals";
+import type { HostSetup, RegistrationArgs } from "./program-host";
+import { invokeResult, resourceState } from "./resource-state";
+import { LocalDynamoDb } from "./services/dynamodb";
+import { LocalS3 } from "./services/s3";
+import { LocalSns } from "./services/sns";
+import { LocalSqs } from "./services/sqs";
+import { LocalSsm } from "./services/ssm";
+import { SfnRuntime } from "./sfn-runtime";
+import { StackConfig } from "./stack-config";
+
+/** One resource the program registered, with the state the provider answered. */
+export interface RegisteredResource {
+  readonly type: string;
+  readonly name: string;
+  readonly custom: boolean;
+  readonly inputs: Record<string, any>;
+  readonly id: string;
+  readonly state: Record<string, any>;
+  /** True when the local cloud stood up something for it (a table, a function, ...); false when only recorded. */
+  readonly provisioned: boolean;
+}
+
+export interface ProviderServices {
+  readonly region: string;
+  readonly projectDir: string;
+  readonly principals: PrincipalRegistry;
+  readonly dynamodb: LocalDynamoDb;
+  readonly s3: LocalS3;
+  readonly sns: LocalSns;
+  readonly sqs: LocalSqs;
+  readonly ssm: LocalSsm;
+  readonly lambda: LambdaRuntime;
+  readonly sfn: SfnRuntime;
+  readonly ecs: EcsRuntime;
+}
+
+/** An inline policy as the program attached it to a role (input for the IAM check to come). */
+export interface RolePolicyRecord {
+  readonly roleName: string;
+  readonly policyName: string;
+  readonly document: { Statement?: unknown[] } | string;
+}
+
+/**
+ * The local provider: answers the Pulumi program's registrations (through the mocks the program host sets) by
+ * provisioning each resource in the local cloud according to its type, and computes the state AWS would return with
+ * resourceState(). It knows AWS resource types and their inputs — nothing about this program's resources.
+ */
+export class LocalProvider {
+  readonly resources: RegisteredResource[] = [];
+  readonly calls: Array<{ token: string; inputs: unknown }> = [];
+  readonly roles = new Map<string, { name: string; arn: string; assumeRolePolicy?: string }>();
+  readonly rolePolicies: RolePolicyRecord[] = [];
+  private readonly provisionedConcurrency: Array<{ functionName: string; count: number }> = [];
+
+  constructor(private readonly services: ProviderServices) {}
+
+  /** Resources of one type token, e.g. `aws:dynamodb/table:Table`. */
+  ofType(type: string): RegisteredResource[] {
+    return this.resources.filter((r) => r.type === type);
+  }
+
+  async register(args: RegistrationArgs): Promise<{ id: string; state: Record<string, any> }> {
+    const { id, state } = resourceState({ type: args.type, name: args.name, inputs: args.inputs }, this.services.region);
+    // Remote components (awsx:ecr:Image) register with custom=false like the program's own components; the type
+    // decides, and component types have no case below.
+    const provisioned = await this.provision(args.type, args.inputs, state);
+    this.resources.push({ type: args.type, name: args.name, custom: args.custom, inputs: args.inputs, id, state, provisioned });
+    return { id, state };
+  }
+
+  call(token: string, inputs: unknown): Record<string, unknown> {
+    this.calls.push({ token, inputs });
+    return invokeResult(token, this.services.region);
+  }
+
+  /** Work that must wait until every registration is in (warm environments for provisioned concurrency). */
+  async afterDeploy(): Promise<void> {
+    await Promise.all(this.provisionedConcurrency.map((p) => this.services.lambda.prewarm(p.functionName, p.count)));
+  }
+
+  private async provision(type: string, inputs: Record<string, any>, state: Record<string, any>): Promise<boolean> {
+    const s = this.services;
+    switch (type) {
+      case "aws:dynamodb/table:Table":
+        await s.dynamodb.createTable(state.name, inputs);
+        return true;
+      case "aws:s3/bucket:Bucket":
+      case "aws:s3/bucketV2:BucketV2":
+        await s.s3.createBucket(state.bucket);
+        return true;
+      case "aws:ssm/parameter:Parameter":
+        s.ssm.put(state.name, inputs.type ?? "String", String(inputs.value ?? inputs.insecureValue ?? ""));
+        return true;
+      case "aws:sns/topic:Topic":
+        s.sns.createTopic(state.arn, state.name, !!inputs.fifoTopic);
+        return true;
+      case "aws:sqs/queue:Queue":
+        s.sqs.createQueue({
+          url: state.url,
+          arn: state.arn,
+          name: state.name,
+          fifo: !!inputs.fifoQueue,
+          contentBasedDeduplication: !!inputs.contentBasedDeduplication,
+          visibilityTimeoutSeconds: inputs.visibilityTimeoutSeconds,
+        });
+        return true;
+      case "aws:iam/role:Role":
+        this.roles.set(state.name, { name: state.name, arn: state.arn, assumeRolePolicy: inputs.assumeRolePolicy });
+        return true;
+      case "aws:iam/rolePolicy:RolePolicy":
+        this.rolePolicies.push({ roleName: String(inputs.role).replace(/^.*:role\/(?:.*\/)?/, ""), policyName: state.name, document: parseJson(inputs.policy) ?? inputs.policy });
+        return true;
+      case "aws:lambda/function:Function": {
+        const code = inputs.code as { $kind?: string; path?: string } | undefined;
+        if (code?.$kind !== "FileArchive" || !code.path) {
+          throw new Error(`function ${state.name}: the local Lambda runtime runs code given as a FileArchive of a folder (got ${code?.$kind ?? "no code"})`);
+        }
+        s.lambda.register({
+          name: state.name,
+          arn: state.arn,
+          handler: inputs.handler ?? "index.handler",
+          runtime: inputs.runtime ?? "nodejs22.x",
+          memorySize: inputs.memorySize ?? 128,
+          timeoutSeconds: inputs.timeout ?? 3,
+          environment: stringMap(inputs.environment?.variables),
+          roleArn: inputs.role,
+          codeDir: path.resolve(s.projectDir, code.path),
+          version: inputs.publish ? String(state.version ?? "1") : "$LATEST",
+          logGroup: inputs.loggingConfig?.logGroup ?? `/aws/lambda/${state.name}`,
+          reservedConcurrency: typeof inputs.reservedConcurrentExecutions === "number" && inputs.reservedConcurrentExecutions > 0 ? inputs.reservedConcurrentExecutions : undefined,
+        });
+        return true;
+      }
+      case "aws:lambda/alias:Alias":
+        s.lambda.registerAlias(String(inputs.functionName).replace(/^.*:function:/, ""), inputs.name);
+        return true;
+      case "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig":
+        this.provisionedConcurrency.push({ functionName: String(inputs.functionName).replace(/^.*:function:/, ""), count: inputs.provisionedConcurrentExecutions ?? 0 });
+        return true;
+      case "aws:sfn/stateMachine:StateMachine": {
+        const definition = parseJson(inputs.definition) as StateMachineDefinition | undefined;
+        if (!definition) throw new Error(`state machine ${state.name}: \`definition\` is not valid JSON`);
+        s.sfn.register({ name: state.name, arn: state.arn, definition, roleArn: inputs.roleArn, type: inputs.type ?? "STANDARD" });
+        return true;
+      }
+      case "aws:ecs/cluster:Cluster":
+        s.ecs.registerCluster(state.name, state.arn);
+        return true;
+      case "aws:ecs/taskDefinition:TaskDefinition": {
+        const containerDefinitions = parseJson(inputs.containerDefinitions) as ContainerDefinition[] | undefined;
+        if (!Array.isArray(containerDefinitions)) throw new Error(`task definition ${state.family}: \`containerDefinitions\` is not a JSON array`);
+        s.ecs.registerTaskDefinition({
+          family: state.family,
+          revision: state.revision,
+          arn: state.arn,
+          containerDefinitions,
+          cpu: inputs.cpu,
+          memory: inputs.memory,
+          taskRoleArn: inputs.taskRoleArn,
+          executionRoleArn: inputs.executionRoleArn,
+          requiresCompatibilities: inputs.requiresCompatibilities,
+        });
+        return true;
+      }
+      case "awsx:ecr:Image":
+        s.ecs.registerImage({ name: path.basename(String(inputs.context ?? "image")) + "-" + String(state.imageUri).slice(-12), imageUri: state.imageUri, context: inputs.context ?? s.projectDir, dockerfile: inputs.dockerfile ?? "Dockerfile" });
+        return true;
+      default:
+        return false;
+    }
+  }
+}
+
+export interface DeployResult {
+  readonly outputs: Record<string, unknown>;
+  readonly durationMs: number;
+}
+
+/**
+ * Runs the program (`entry`) in a child process under Pulumi mocks that forward every registration here. Resolves
+ * with the program's exported outputs once every registration has been provisioned.
+ */
+export function deployProgram(provider: LocalProvider, options: { entry: string; projectDir: string; config: StackConfig; quiet?: boolean }): Promise<DeployResult> {
+  const started = Date.now();
+  const setup: HostSetup = {
+    entry: path.resolve(options.projectDir, options.entry),
+    project: options.config.project,
+    stack: options.config.stack,
+    config: options.config.values,
+    secretKeys: options.config.secretKeys,
+  };
+  const tsxLoader = pathToFileURL(require.resolve("tsx")).href;
+  const child = fork(path.join(__dirname, "program-host.ts"), [], {
+    cwd: options.projectDir,
+    execArgv: ["--import", tsxLoader],
+    env: { ...process.env, LOCAL_PROGRAM_SETUP: JSON.stringify(setup) },
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+  const output: string[] = [];
+  const capture = (chunk: Buffer) => {
+    output.push(chunk.toString("utf8"));
+    if (!options.quiet) process.stderr.write(chunk);
+  };
+  child.stdout!.on("data", capture);
+  child.stderr!.on("data", capture);
+  return new Promise<DeployResult>((resolve, reject) => {
+    let settled = false;
+    const done = (err: Error | undefined, outputs?: Record<string, unknown>) => {
+      if (settled) return;
+      settled = true;
+      if (err) {
+        child.kill("SIGKILL");
+        reject(err);
+      } else resolve({ outputs: outputs ?? {}, durationMs: Date.now() - started });
+    };
+    child.on("message", (msg: any) => {
+      if (msg?.kind === "register") {
+        provider.register(msg.args).then(
+          (result) => child.connected && child.send({ kind: "reply", seq: msg.seq, result }),
+          (err: Error) => child.connected && child.send({ kind: "reply", seq: msg.seq, error: `provisioning ${msg.args.type} "${msg.args.name}" failed: ${err.message}` }),
+        );
+      } else if (msg?.kind === "call") {
+        child.send({ kind: "reply", seq: msg.seq, result: provider.call(msg.token, msg.inputs) });
+      } else if (msg?.kind === "done") {
+        done(undefined, msg.outputs);
+      } else if (msg?.kind === "failed") {
+        done(new Error(`the program failed under the local provider: ${msg.error}`));
+      }
+    });
+    child.on("exit", (code) => {
+      if (!settled) done(new Error(`the program host exited with code ${code} before finishing:\n${output.join("").slice(-4000)}`));
+    });
+  });
+}
+
+function parseJson(value: unknown): any {
+  if (typeof value !== "string") return value && typeof value === "object" ? value : undefined;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function stringMap(value: unknown): Record<string, string> {
+  if (!value || typeof value !== "object") return {};
+  return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => [k, String(v)]));
+}

@@ -1,0 +1,110 @@
+import { EventEmitter } from "node:events";
+import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
+import { AddressInfo } from "node:net";
+import { CreateTableCommand, CreateTableCommandInput, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../resource-state";
+import { Access } from "./errors";
+
+// dynalite ships no types.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite: (options: Record<string, unknown>) => Server = require("dynalite");
+
+/**
+ * DynamoDB backed by dynalite (an in-memory implementation of the DynamoDB API on LevelDB). The front door hands
+ * each already-read request to dynalite's HTTP handler in-process, saving a second hop.
+ */
+export class LocalDynamoDb {
+  private server?: Server;
+  private handler?: (req: IncomingMessage, res: ServerResponse) => void;
+  private client?: DynamoDBClient;
+  /** Tables by name, with the key schema the program declared. */
+  readonly tables = new Map<string, { name: string; arn: string; hashKey: string; rangeKey?: string }>();
+
+  constructor(private readonly region: string) {}
+
+  async start(): Promise<void> {
+    const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    this.server = server;
+    this.handler = server.listeners("request")[0] as (req: IncomingMessage, res: ServerResponse) => void;
+    this.client = new DynamoDBClient({
+      region: this.region,
+      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      credentials: { accessKeyId: "provisioner", secretAccessKey: "provisioner" },
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.client?.destroy();
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  tableArn(name: string): string {
+    return `arn:${LOCAL_PARTITION}:dynamodb:${this.region}:${LOCAL_ACCOUNT}:table/${name}`;
+  }
+
+  /** Creates a table from `aws:dynamodb/table:Table` inputs (hashKey, rangeKey, attributes, indexes). */
+  async createTable(name: string, inputs: Record<string, any>): Promise<void> {
+    const attributes = (inputs.attributes ?? []) as Array<{ name: string; type: "S" | "N" | "B" }>;
+    const key = (hash: string, range?: string) => [
+      { AttributeName: hash, KeyType: "HASH" as const },
+      ...(range ? [{ AttributeName: range, KeyType: "RANGE" as const }] : []),
+    ];
+    const projection = (i: Record<string, any>) => ({
+      ProjectionType: i.projectionType ?? "ALL",
+      ...(i.nonKeyAttributes?.length ? { NonKeyAttributes: i.nonKeyAttributes } : {}),
+    });
+    const input: CreateTableCommandInput = {
+      TableName: name,
+      BillingMode: "PAY_PER_REQUEST",
+      AttributeDefinitions: attributes.map((a) => ({ AttributeName: a.name, AttributeType: a.type })),
+      KeySchema: key(inputs.hashKey, inputs.rangeKey),
+      ...(inputs.globalSecondaryIndexes?.length
+        ? {
+            GlobalSecondaryIndexes: inputs.globalSecondaryIndexes.map((i: Record<string, any>) => ({
+              IndexName: i.name,
+              KeySchema: key(i.hashKey ?? i.keySchemas?.[0]?.attributeName, i.rangeKey),
+              Projection: projection(i),
+            })),
+          }
+        : {}),
+      ...(inputs.localSecondaryIndexes?.length
+        ? {
+            LocalSecondaryIndexes: inputs.localSecondaryIndexes.map((i: Record<string, any>) => ({
+              IndexName: i.name,
+              KeySchema: key(inputs.hashKey, i.rangeKey),
+              Projection: projection(i),
+            })),
+          }
+        : {}),
+    };
+    await this.client!.send(new CreateTableCommand(input));
+    this.tables.set(name, { name, arn: this.tableArn(name), hashKey: inputs.hashKey, rangeKey: inputs.rangeKey });
+  }
+
+  describe(operation: string, body: Record<string, any>): Access[] {
+    const action = `dynamodb:${operation}`;
+    if (operation === "BatchGetItem" || operation === "BatchWriteItem") {
+      return Object.keys(body.RequestItems ?? {}).map((t) => ({ action, resource: this.tableArn(t) }));
+    }
+    if (operation === "TransactWriteItems" || operation === "TransactGetItems") {
+      const perItem: Record<string, string> = { Put: "PutItem", Update: "UpdateItem", Delete: "DeleteItem", ConditionCheck: "ConditionCheckItem", Get: "GetItem" };
+      return (body.TransactItems ?? []).flatMap((item: Record<string, any>) =>
+        Object.entries(item).map(([kind, op]) => ({ action: `dynamodb:${perItem[kind] ?? kind}`, resource: this.tableArn(op.TableName) })),
+      );
+    }
+    if (!body.TableName) return [{ action, resource: "*" }];
+    const table = this.tableArn(body.TableName);
+    return [{ action, resource: body.IndexName ? `${table}/index/${body.IndexName}` : table }];
+  }
+
+  /** Serves an already-read request through dynalite's handler. */
+  serve(headers: IncomingHttpHeaders, url: string, body: Buffer, res: ServerResponse): void {
+    const req = Object.assign(new EventEmitter(), { headers, method: "POST", url }) as unknown as IncomingMessage;
+    this.handler!(req, res);
+    if (body.length) req.emit("data", body);
+    req.emit("end");
+  }
+}

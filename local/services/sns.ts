@@ -1,0 +1,132 @@
+import { randomUUID } from "node:crypto";
+import { Access, ServiceError } from "./errors";
+
+/**
+ * The smallest SNS the program's code needs: Publish (awsQuery protocol — form-encoded request, XML answer, as SDK v3
+ * speaks it) to topics the program registered, every message kept for tests to read. No subscriptions are delivered.
+ */
+export interface PublishedMessage {
+  readonly messageId: string;
+  readonly topicArn: string;
+  readonly message: string;
+  readonly subject?: string;
+  readonly attributes: Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }>;
+  readonly messageGroupId?: string;
+  /** Access key's principal name (function name, state machine name, operator). */
+  readonly publishedBy: string;
+  readonly time: number;
+}
+
+export interface TopicRecord {
+  readonly arn: string;
+  readonly name: string;
+  readonly fifo: boolean;
+  readonly messages: PublishedMessage[];
+}
+
+export class LocalSns {
+  readonly topics = new Map<string, TopicRecord>();
+
+  createTopic(arn: string, name: string, fifo = false): TopicRecord {
+    const topic = this.topics.get(arn) ?? { arn, name, fifo, messages: [] };
+    this.topics.set(arn, topic);
+    return topic;
+  }
+
+  /** Every message published to a topic (by ARN or name), oldest first. */
+  messages(topic: string): PublishedMessage[] {
+    return this.find(topic)?.messages ?? [];
+  }
+
+  find(topic: string): TopicRecord | undefined {
+    return this.topics.get(topic) ?? [...this.topics.values()].find((t) => t.name === topic);
+  }
+
+  describe(action: string, params: Record<string, string>): Access[] {
+    return [{ action: `sns:${action}`, resource: params.TopicArn ?? params.TargetArn ?? "*" }];
+  }
+
+  /** Serves one awsQuery request; returns the XML body. */
+  handleQuery(action: string, params: Record<string, string>, caller: string): string {
+    switch (action) {
+      case "Publish": {
+        const result = this.publish(
+          {
+            topicArn: params.TopicArn ?? params.TargetArn,
+            message: params.Message,
+            subject: params.Subject,
+            messageGroupId: params.MessageGroupId,
+            attributes: queryMessageAttributes(params),
+          },
+          caller,
+        );
+        return xml("Publish", `<MessageId>${result.messageId}</MessageId>`);
+      }
+      case "GetTopicAttributes": {
+        const topic = this.requireTopic(params.TopicArn);
+        return xml(
+          "GetTopicAttributes",
+          `<Attributes><entry><key>TopicArn</key><value>${escapeXml(topic.arn)}</value></entry></Attributes>`,
+        );
+      }
+      default:
+        throw new ServiceError("InvalidAction", `The action ${action} is not implemented by the local SNS`, 400);
+    }
+  }
+
+  publish(
+    input: { topicArn?: string; message?: string; subject?: string; messageGroupId?: string; attributes?: PublishedMessage["attributes"] },
+    caller: string,
+  ): { messageId: string } {
+    if (!input.topicArn) throw new ServiceError("InvalidParameter", "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter", 400);
+    if (input.message === undefined || input.message === "") throw new ServiceError("InvalidParameter", "Invalid parameter: Empty message", 400);
+    if (Buffer.byteLength(input.message) > 256 * 1024) throw new ServiceError("InvalidParameter", "Invalid parameter: Message too long", 400);
+    const topic = this.requireTopic(input.topicArn);
+    if (topic.fifo && !input.messageGroupId) throw new ServiceError("InvalidParameter", "Invalid parameter: The MessageGroupId parameter is required for FIFO topics", 400);
+    const messageId = randomUUID();
+    topic.messages.push({
+      messageId,
+      topicArn: topic.arn,
+      message: input.message,
+      subject: input.subject,
+      attributes: input.attributes ?? {},
+      messageGroupId: input.messageGroupId,
+      publishedBy: caller,
+      time: Date.now(),
+    });
+    return { messageId };
+  }
+
+  private requireTopic(arn: string | undefined): TopicRecord {
+    const topic = arn ? this.topics.get(arn) : undefined;
+    if (!topic) throw new ServiceError("NotFound", "Topic does not exist", 404);
+    return topic;
+  }
+}
+
+/** `MessageAttributes.entry.N.Name` / `.Value.DataType` / `.Value.StringValue` → a map. */
+function queryMessageAttributes(params: Record<string, string>): PublishedMessage["attributes"] {
+  const out: Record<string, { DataType: string; StringValue?: string; BinaryValue?: string }> = {};
+  for (let i = 1; params[`MessageAttributes.entry.${i}.Name`] !== undefined; i++) {
+    const prefix = `MessageAttributes.entry.${i}`;
+    out[params[`${prefix}.Name`]] = {
+      DataType: params[`${prefix}.Value.DataType`],
+      ...(params[`${prefix}.Value.StringValue`] !== undefined ? { StringValue: params[`${prefix}.Value.StringValue`] } : {}),
+      ...(params[`${prefix}.Value.BinaryValue`] !== undefined ? { BinaryValue: params[`${prefix}.Value.BinaryValue`] } : {}),
+    };
+  }
+  return out;
+}
+
+function xml(action: string, result: string): string {
+  return (
+    `<${action}Response xmlns="http://sns.amazonaws.com/doc/2010-03-31/">` +
+    `<${action}Result>${result}</${action}Result>` +
+    `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata>` +
+    `</${action}Response>`
+  );
+}
+
+export function escapeXml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");
+}

@@ -1,0 +1,112 @@
+import { expect } from "chai";
+import { spawn, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { PROJECT_DIR } from "../../local/cloud";
+
+/** `npm run local -- ...` as a person runs it: exit codes, messages, and the --json contract. */
+describe("local cloud CLI", function () {
+  this.timeout(60_000);
+  const tsx = path.join(PROJECT_DIR, "node_modules", ".bin", "tsx");
+  const cli = path.join(PROJECT_DIR, "local", "cli.ts");
+  let dir: string;
+
+  before(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "local-cli-"));
+  });
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const file = (name: string, content: string) => {
+    const p = path.join(dir, name);
+    fs.writeFileSync(p, content);
+    return p;
+  };
+  const runSync = (args: string[], input?: string) => spawnSync(tsx, [cli, ...args], { cwd: PROJECT_DIR, input, encoding: "utf8", timeout: 30_000 });
+
+  describe("refuses bad input before starting anything (exit code 2)", () => {
+    it("names a file that is not JSON", () => {
+      const r = runSync(["order", "--input", file("broken.json", '{"orderId": ')]);
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.contain(`--input ${path.join(dir, "broken.json")} is not valid JSON`);
+      expect(r.stdout).to.equal("");
+    });
+
+    it("names a file that does not exist, and bad JSON on stdin", () => {
+      const missing = runSync(["export", "--input", path.join(dir, "nope.json")]);
+      expect(missing.status).to.equal(2);
+      expect(missing.stderr).to.contain("no such file");
+      const stdin = runSync(["order", "--input", "-"], "not json");
+      expect(stdin.status).to.equal(2);
+      expect(stdin.stderr).to.contain("--input (stdin) is not valid JSON");
+    });
+
+    it("names the inventory item and field that is wrong", () => {
+      const r = runSync(["order", "--input", file("one.json", "{}"), "--inventory", file("inv.json", '[{"sku":"A","stock":1,"price":12.5}]')]);
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.contain('item 0 (A): "price" must be an integer ≥ 0 in minor units');
+    });
+
+    it("refuses an export request without a document, an unknown command and an unknown stack", () => {
+      expect(runSync(["export", "--input", file("req.json", '{"format":"svg"}')]).stderr).to.contain('request 0 has no "documentKey" (or pass --document FILE)');
+      const unknown = runSync(["deploy"]);
+      expect([unknown.status, unknown.stderr.includes('unknown command "deploy"')]).to.deep.equal([2, true]);
+      const stack = runSync(["order", "--input", file("two.json", "{}"), "--stack", "nosuchstack"]);
+      expect(stack.status).to.equal(2);
+      expect(stack.stderr).to.contain('stack "nosuchstack" has no config file');
+    });
+  });
+
+  /** Runs the CLI to its end; resolves with its exit code and output. */
+  const runAsync = (args: string[], input?: string) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn(tsx, [cli, ...args], { cwd: PROJECT_DIR });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (c) => (stdout += c));
+      child.stderr.on("data", (c) => (stderr += c));
+      child.stdin.end(input ?? "");
+      child.on("exit", (code) => resolve({ code, stdout, stderr }));
+    });
+
+  it("exports a document given with --document and reports the runtime and progress", async () => {
+    const document = path.join(PROJECT_DIR, "examples", "documents", "invoice-1-page.json");
+    const r = await runAsync(["export", "--input", file("export.json", JSON.stringify({ jobId: "cli-export", format: "svg" })), "--document", document, "--json"]);
+    expect(r.code, r.stderr).to.equal(0);
+    const [line, ...rest] = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(rest).to.deep.equal([]);
+    expect([line.status, line.runtime, line.error, line.output.outputKey]).to.deep.equal(["SUCCEEDED", "lambda", null, "exports/cli-export.svg"]);
+    expect(line.path).to.include("ExportSvg");
+    expect(r.stderr).to.contain("export cli-export: 1/1 pages done");
+  });
+
+  it("runs orders from stdin concurrently and prints one JSON line per execution", async () => {
+    const inventory = file("inventory.json", JSON.stringify([{ sku: "CLI-MUG", stock: 5, price: 1250 }]));
+    const order = (orderId: string, token: string) => ({
+      orderId,
+      customerId: "c-1",
+      email: "ada@example.com",
+      items: [{ sku: "CLI-MUG", quantity: 1 }],
+      payment: { token },
+      shipTo: { name: "Ada", line1: "1 St", city: "Berlin", postalCode: "10115", country: "DE" },
+    });
+    const child = spawn(tsx, [cli, "order", "--input", "-", "--inventory", inventory, "--json"], { cwd: PROJECT_DIR });
+    child.stdin.end(JSON.stringify([order("cli-1", "tok_visa"), order("cli-2", "tok_chargeDeclined")]));
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => (stdout += c));
+    child.stderr.on("data", (c) => (stderr += c));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code, stderr).to.equal(0);
+    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines).to.have.length(2);
+    expect(lines.map((l) => Object.keys(l).sort())).to.deep.equal([
+      ["error", "orderStatus", "output", "path", "status"],
+      ["error", "orderStatus", "output", "path", "status"],
+    ]);
+    expect(lines.map((l) => [l.status, l.orderStatus, l.path.at(-1), l.error])).to.deep.equal([
+      ["SUCCEEDED", "COMPLETED", "OrderCompleted", null],
+      ["SUCCEEDED", "PAYMENT_FAILED", "PaymentFailed", null],
+    ]);
+  });
+});

@@ -1,0 +1,199 @@
+import { expect } from "chai";
+import { SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
+import type { LocalCloud } from "../../local/cloud";
+import { bootMini, printCoverage } from "./support";
+
+/**
+ * The runtimes' semantics, on a throwaway program (test/local/fixtures/mini) whose state machine routes on
+ * `$.scenario`: how Lambda outcomes, service integrations and ECS task tokens surface to the workflow.
+ */
+describe("local cloud runtimes (mini program)", function () {
+  this.timeout(30_000);
+  let cloud: LocalCloud;
+
+  before(async () => {
+    cloud = await bootMini();
+  });
+  after(async () => {
+    printCoverage(cloud);
+    await cloud?.stop();
+  });
+
+  const run = (input: Record<string, unknown>) => cloud.run("mini-flow", input);
+
+  describe("provisioning from the resource graph", () => {
+    it("answers registrations with realistic state and exports the program's outputs", () => {
+      expect(cloud.output("stateMachineArn")).to.equal("arn:aws:states:eu-west-1:000000000000:stateMachine:mini-flow");
+      expect(cloud.output("queueUrl")).to.match(/^https:\/\/sqs\.eu-west-1\.amazonaws\.com\/000000000000\/parked-[0-9a-f]{7}$/);
+      const fn = cloud.lambda.functions().find((f) => f.name === "mini-echo")!;
+      expect(fn).to.include({ memorySize: 128, timeoutSeconds: 3, handler: "index.handler", roleArn: "arn:aws:iam::000000000000:role/mini-echo-role" });
+      expect(fn.environment).to.deep.equal({ GREETING: "hello", PAGES: "3" });
+    });
+
+    it("creates the table with the key schema the program declared and stores the SecureString from secret config", () => {
+      expect(cloud.dynamodb.tables.get(cloud.output("tableName"))).to.include({ hashKey: "pk" });
+      const parameter = cloud.ssm.get("/mini/api-key")!;
+      expect(parameter.type).to.equal("SecureString");
+      expect(parameter.value).to.match(/^local-[0-9a-f]{32}$/);
+      expect(cloud.config.notes.join("\n")).to.contain("mini-cloud:apiKey: secure value cannot be decrypted locally");
+    });
+
+    it("records component and unknown resource types without provisioning them", () => {
+      const repo = cloud.provider.ofType("aws:ecr/repository:Repository")[0];
+      expect(repo.provisioned).to.equal(false);
+      expect(repo.state.repositoryUrl).to.match(/^000000000000\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/worker-repo-/);
+      expect(cloud.provider.rolePolicies.find((p) => p.roleName === "mini-store-role")?.document).to.have.property("Statement");
+    });
+  });
+
+  describe("Lambda runtime", () => {
+    it("runs the bundle with the function's own environment, memory size and credentials", async () => {
+      const e = await run({ scenario: "echo" });
+      expect(e.status).to.equal("SUCCEEDED");
+      const out = e.output as Record<string, unknown>;
+      expect(out).to.include({ greeting: "hello", functionName: "mini-echo", memory: "128", endpoint: cloud.frontDoor.url });
+      expect(out.accessKey).to.equal(cloud.principals.find("lambda", "mini-echo")!.accessKeyId);
+      expect(out.remainingMs).to.be.within(1, 3000);
+    });
+
+    it("reuses a warm environment for the next invocation and shows cold/warm in the trace", async () => {
+      const first = cloud.lambda.invocations.filter((r) => r.functionName === "mini-echo").length;
+      const e = await run({ scenario: "echo" });
+      const records = cloud.lambda.invocations.filter((r) => r.functionName === "mini-echo");
+      expect(records.length).to.equal(first + 1);
+      expect(records.at(-1)!.cold).to.equal(false);
+      expect(e.trace.some((t) => t.kind === "lambda" && /mini-echo:live warm/.test(t.detail ?? ""))).to.equal(true);
+    });
+
+    it("starts more environments for concurrent invocations, one invocation each", async () => {
+      const before = cloud.lambda.invocations.length;
+      const results = await Promise.all([1, 2, 3].map(() => cloud.lambda.invoke("mini-sleep", { ms: 200 })));
+      expect(results.every((r) => r.ok)).to.equal(true);
+      const records = cloud.lambda.invocations.slice(before);
+      expect(records.filter((r) => r.cold)).to.have.length(3);
+    });
+
+    it("surfaces an uncaught error by its name, with the Lambda cause document", async () => {
+      const e = await run({ scenario: "fail", who: "Ada" });
+      expect(e.path).to.deep.equal(["Route", "Do-fail", "Caught", "Done"]);
+      const error = (e.output as { error: { Error: string; Cause: string } }).error;
+      expect(error.Error).to.equal("Boom");
+      const cause = JSON.parse(error.Cause);
+      expect(cause).to.include({ errorType: "Boom", errorMessage: "it went boom for Ada" });
+      expect(cause.trace[0]).to.equal("Boom: it went boom for Ada");
+    });
+
+    it("stops a function at its timeout with States.Timeout, which States.TaskFailed does not catch", async () => {
+      const e = await run({ scenario: "timeout", ms: 5_000 });
+      expect(e.path).to.deep.equal(["Route", "Do-timeout", "Caught", "Done"]);
+      const error = (e.output as { error: { Error: string; Cause: string } }).error;
+      expect(error.Error).to.equal("States.Timeout");
+      expect(JSON.parse(error.Cause).errorMessage).to.match(/Task timed out after 1\.00 seconds$/);
+      expect(cloud.lambda.invocations.filter((r) => r.functionName === "mini-sleep").at(-1)!.outcome).to.equal("timeout");
+    });
+
+    it("reports running out of memory as Lambda.Unknown and replaces the environment", async () => {
+      const e = await run({ scenario: "oom" });
+      expect(e.path).to.deep.equal(["Route", "Do-oom", "Caught", "Done"]);
+      const error = (e.output as { error: { Error: string; Cause: string } }).error;
+      expect(error.Error).to.equal("Lambda.Unknown");
+      expect(error.Cause).to.contain("Runtime.OutOfMemory");
+      expect(cloud.lambda.invocations.filter((r) => r.functionName === "mini-hog").at(-1)!.outcome).to.equal("out-of-memory");
+    });
+
+    it("retries with the state's Retry rule and shows the retry as a repeated entry in the path", async () => {
+      const e = await run({ scenario: "retry" });
+      expect(e.status).to.equal("SUCCEEDED");
+      expect(e.path).to.deep.equal(["Route", "Do-retry", "Do-retry", "Done"]);
+      expect(e.trace.filter((t) => t.kind === "retry")).to.have.length(1);
+    });
+  });
+
+  describe("service integrations", () => {
+    it("wraps the result of arn:aws:states:::lambda:invoke like Step Functions does", async () => {
+      const e = await run({ scenario: "invoke", id: "i-1" });
+      const out = e.output as { payload: Record<string, unknown>; status: number };
+      expect(out.status).to.equal(200);
+      expect(out.payload).to.include({ scenario: "invoke", id: "i-1", functionName: "mini-echo" });
+    });
+
+    it("sends to SQS as the state machine's role, the message readable by tests", async () => {
+      const e = await run({ scenario: "queue", id: "q-1" });
+      expect(e.status).to.equal("SUCCEEDED");
+      const messages = cloud.sqs.messages(cloud.output("queueUrl"));
+      expect(JSON.parse(messages.at(-1)!.body)).to.deep.equal({ id: "q-1", formatVersion: 1 });
+      expect(messages.at(-1)!.sentBy).to.equal("mini-flow");
+      expect(cloud.principals.accessLog.some((a) => a.principal === "state-machine:mini-flow" && a.action === "sqs:SendMessage")).to.equal(true);
+    });
+
+    it("lets a function reach DynamoDB, S3, SNS and SSM through the front door under its own identity", async () => {
+      const e = await run({ scenario: "store", id: "s-1" });
+      expect(e.status).to.equal("SUCCEEDED");
+      const item = await cloud.s3.getObject(cloud.output("bucketName"), "items/s-1.json");
+      expect(JSON.parse(item.body.toString())).to.include({ id: "s-1" });
+      expect(item.metadata).to.deep.equal({ formatversion: "1" });
+      expect(JSON.parse(cloud.sns.messages(cloud.output("topicArn")).at(-1)!.message)).to.deep.equal({ formatVersion: 1, id: "s-1" });
+      const actions = cloud.principals.usage().filter((u) => u.principal === "lambda:mini-store").map((u) => u.action);
+      expect(actions).to.have.members(["ssm:GetParameter", "dynamodb:PutItem", "s3:PutObject", "sns:Publish"]);
+    });
+  });
+
+  describe("ECS runtime and task tokens", () => {
+    it("runs the container with the task definition's environment and the overrides; SendTaskSuccess is the output", async () => {
+      const e = await run({ scenario: "ecs", mode: "succeed", job: { id: "job-7" } });
+      expect(e.status).to.equal("SUCCEEDED");
+      expect((e.output as { result: unknown }).result).to.deep.equal({ done: "job-7", label: "from-task-definition", heapLimitFlag: "--max-old-space-size=512" });
+      const task = cloud.ecs.tasks.at(-1)!;
+      await task.stopped;
+      expect(task.exitCode).to.equal(0);
+    });
+
+    it("keeps the task alive while it sends heartbeats", async () => {
+      const e = await run({ scenario: "ecs", mode: "heartbeat", job: { id: "job-8" } });
+      expect(e.path).to.deep.equal(["Route", "Do-ecs", "Done"]);
+      expect((e.output as { result: unknown }).result).to.deep.equal({ done: "job-8", heartbeats: 4 });
+    });
+
+    it("fails the state with the error and cause the task sent with SendTaskFailure", async () => {
+      const e = await run({ scenario: "ecs", mode: "fail", job: {} });
+      expect((e.output as { error: unknown }).error).to.deep.equal({ Error: "WorkerFailed", Cause: "the job could not be done" });
+    });
+
+    it("fails the state with States.TaskFailed when the container exits without reporting", async () => {
+      const e = await run({ scenario: "ecs", mode: "crash", job: {} });
+      const error = (e.output as { error: { Error: string; Cause: string } }).error;
+      expect(error.Error).to.equal("States.TaskFailed");
+      expect(error.Cause).to.contain('"ExitCode":3').and.contain("worker: giving up");
+    });
+
+    it("fails the state with States.HeartbeatTimeout when no heartbeat arrives in HeartbeatSeconds; a late callback is refused", async () => {
+      const e = await run({ scenario: "ecs", mode: "silent", job: {} });
+      expect((e.output as { error: { Error: string } }).error.Error).to.equal("States.HeartbeatTimeout");
+      const [token] = cloud.sfn.tokensOf(e.executionArn);
+      expect(token.status).to.equal("timed-out");
+      const sfn = new SFNClient(cloud.clientConfig(cloud.principals.find("ecs-task", "mini-worker")!));
+      try {
+        const late = await sfn.send(new SendTaskSuccessCommand({ taskToken: token.token, output: "{}" })).catch((x: Error) => x);
+        expect((late as Error).name).to.equal("TaskTimedOut");
+        const bogus = await sfn.send(new SendTaskSuccessCommand({ taskToken: "AQ-not-a-token", output: "{}" })).catch((x: Error) => x);
+        expect((bogus as Error).name).to.equal("InvalidToken");
+      } finally {
+        sfn.destroy();
+      }
+    });
+  });
+
+  describe("executions", () => {
+    it("ends in a Fail state with the error and the cause taken from the input", async () => {
+      const e = await run({ scenario: "nope" });
+      expect(e.status).to.equal("FAILED");
+      expect(e.error).to.deep.equal({ error: "UnknownScenario", cause: "nope" });
+    });
+
+    it("enters every state of every state machine across these tests", () => {
+      const missing = cloud.stateCoverage().flatMap((c) => c.missing.map((s) => `${c.stateMachine}.${s}`));
+      // WrongCatch is only reached if States.TaskFailed wrongly matched a timeout: the one state no test may enter.
+      expect(missing).to.deep.equal(["mini-flow.WrongCatch"]);
+    });
+  });
+});
