@@ -4,8 +4,8 @@ import { EXPORTER_BUNDLE_PLUGINS } from "../handlers/export/bundle-assets";
 import { FunctionSizing } from "./config";
 import { ExportFunctionArns, exportWorkflow } from "./export-workflow";
 import { EXPORT_WORKER_CONTAINER, ExportWorkerTask } from "./export-worker-task";
+import { createFunctionSet, FunctionSpec, invokeArns, timeoutsOf } from "./function-set";
 import { LambdaFunction } from "./lambda-function";
-import { kebab } from "./order-pipeline";
 import { PolicyStatement } from "./policy";
 import { denyInsecureTransport, resourcePolicy } from "./resource-policies";
 import { StateMachine } from "./state-machine";
@@ -128,7 +128,7 @@ export class ExportPipeline extends pulumi.ComponentResource {
       EXPORTS_PREFIX,
       PARTS_PREFIX,
     };
-    const specs: Record<ExportFunctionKey, { entry: string; description: string; grants: PolicyStatement[]; environment: Record<string, pulumi.Input<string>>; pdfkit?: boolean }> = {
+    const specs: Record<ExportFunctionKey, FunctionSpec> = {
       exportJobStatus: {
         entry: "handlers/export-job-status.ts",
         description: "The one writer of export job records",
@@ -157,7 +157,7 @@ export class ExportPipeline extends pulumi.ComponentResource {
         description: "Renders a document or page range to PDF",
         grants: [readDocuments, writeExports],
         environment: bucketEnv,
-        pdfkit: true,
+        bundlePlugins: EXPORTER_BUNDLE_PLUGINS,
       },
       exportSplit: {
         entry: "handlers/export-split.ts",
@@ -174,34 +174,10 @@ export class ExportPipeline extends pulumi.ComponentResource {
           { sid: "WriteExports", actions: ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"], resources: [this.objects(EXPORTS_PREFIX)] },
         ],
         environment: bucketEnv,
-        pdfkit: true,
+        bundlePlugins: EXPORTER_BUNDLE_PLUGINS,
       },
     };
-    const entries = (Object.keys(specs) as ExportFunctionKey[]).map((key) => {
-      const spec = specs[key];
-      const size = args.sizing[key];
-      const fn = new LambdaFunction(
-        `${name}-${kebab(key)}`,
-        {
-          entry: spec.entry,
-          functionName: `${args.namePrefix}-${kebab(key)}`,
-          description: spec.description,
-          memorySize: size.memoryMb,
-          timeoutSeconds: size.timeoutSeconds,
-          reservedConcurrency: size.reservedConcurrency,
-          provisionedConcurrency: size.provisionedConcurrency,
-          environment: spec.environment,
-          grants: spec.grants,
-          bundlePlugins: spec.pdfkit ? EXPORTER_BUNDLE_PLUGINS : undefined,
-          logRetentionDays: args.logRetentionDays,
-          logLevel: args.logLevel,
-          alarmTopicArn: args.alarmTopicArn,
-        },
-        { parent: this },
-      );
-      return [key, fn] as const;
-    });
-    return Object.fromEntries(entries) as Record<ExportFunctionKey, LambdaFunction>;
+    return createFunctionSet(this, name, specs, args.sizing, args);
   }
 
   private createWorker(name: string, args: ExportPipelineArgs): ExportWorkerTask {
@@ -226,9 +202,8 @@ export class ExportPipeline extends pulumi.ComponentResource {
   }
 
   private createStateMachine(name: string, args: ExportPipelineArgs): StateMachine {
-    const keys = Object.keys(this.functions) as ExportFunctionKey[];
-    const arns = pulumi.output(Object.fromEntries(keys.map((k) => [k, this.functions[k].invokeArn]))) as unknown as pulumi.Output<ExportFunctionArns>;
-    const timeouts = Object.fromEntries(keys.map((k) => [k, args.sizing[k].timeoutSeconds])) as Record<ExportFunctionKey, number>;
+    const arns = invokeArns(this.functions);
+    const timeouts = timeoutsOf(Object.keys(this.functions) as ExportFunctionKey[], args.sizing);
     const w = this.worker;
     const workflow = pulumi
       .all([arns, w.cluster.arn, w.taskDefinition.arn, w.taskRole.arn, w.executionRole.arn, w.subnetIds, w.securityGroup.id])

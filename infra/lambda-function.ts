@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { Plugin } from "esbuild";
+import { countAlarm } from "./alarms";
 import { bundleHandler, Bundle } from "./bundle";
 import { assumeRolePolicy, PolicyStatement, renderPolicy } from "./policy";
 
@@ -172,22 +173,15 @@ export class LambdaFunction extends pulumi.ComponentResource {
 
   private createErrorsAlarm(name: string, args: LambdaFunctionArgs): void {
     if (!args.alarmTopicArn) return;
-    new aws.cloudwatch.MetricAlarm(
+    countAlarm(
       `${name}-errors`,
       {
-        name: `${args.functionName}-errors`,
-        alarmDescription: `${args.functionName} raised errors (uncaught exceptions, timeouts, out of memory)`,
+        alarmName: `${args.functionName}-errors`,
+        description: `${args.functionName} raised errors (uncaught exceptions, timeouts, out of memory)`,
         namespace: "AWS/Lambda",
         metricName: "Errors",
         dimensions: { FunctionName: this.function.name },
-        statistic: "Sum",
-        period: 300,
-        evaluationPeriods: 1,
-        threshold: 1,
-        comparisonOperator: "GreaterThanOrEqualToThreshold",
-        treatMissingData: "notBreaching",
-        alarmActions: [args.alarmTopicArn],
-        okActions: [args.alarmTopicArn],
+        topicArn: args.alarmTopicArn,
       },
       { parent: this },
     );

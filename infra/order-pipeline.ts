@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { FunctionSizing } from "./config";
+import { createFunctionSet, FunctionSpec, invokeArns, timeoutsOf } from "./function-set";
 import { LambdaFunction } from "./lambda-function";
 import { OrderFunctionArns, orderWorkflow } from "./order-workflow";
 import { PolicyStatement } from "./policy";
@@ -126,7 +127,7 @@ export class OrderPipeline extends pulumi.ComponentResource {
       PAYMENT_KEY_PARAMETER: this.paymentKeyParameter.name,
       PAYMENT_TIMEOUT_MS: String(args.paymentTimeoutMs),
     };
-    const specs: Record<OrderFunctionKey, { entry: string; description: string; grants: PolicyStatement[]; environment: Record<string, pulumi.Input<string>> }> = {
+    const specs: Record<OrderFunctionKey, FunctionSpec> = {
       orderPlacement: {
         entry: "handlers/order-placement.ts",
         description: "Validates and prices an order, stores it once",
@@ -192,36 +193,12 @@ export class OrderPipeline extends pulumi.ComponentResource {
         environment: { ORDERS_TABLE: this.ordersTable.name, NOTIFICATIONS_TOPIC_ARN: this.notificationsTopic.arn },
       },
     };
-    const entries = (Object.keys(specs) as OrderFunctionKey[]).map((key) => {
-      const spec = specs[key];
-      const size = args.sizing[key];
-      const fn = new LambdaFunction(
-        `${name}-${kebab(key)}`,
-        {
-          entry: spec.entry,
-          functionName: `${args.namePrefix}-${kebab(key)}`,
-          description: spec.description,
-          memorySize: size.memoryMb,
-          timeoutSeconds: size.timeoutSeconds,
-          reservedConcurrency: size.reservedConcurrency,
-          provisionedConcurrency: size.provisionedConcurrency,
-          environment: spec.environment,
-          grants: spec.grants,
-          logRetentionDays: args.logRetentionDays,
-          logLevel: args.logLevel,
-          alarmTopicArn: args.alarmTopicArn,
-        },
-        { parent: this },
-      );
-      return [key, fn] as const;
-    });
-    return Object.fromEntries(entries) as Record<OrderFunctionKey, LambdaFunction>;
+    return createFunctionSet(this, name, specs, args.sizing, args);
   }
 
   private createStateMachine(name: string, args: OrderPipelineArgs): StateMachine {
-    const keys = Object.keys(this.functions) as OrderFunctionKey[];
-    const arns = pulumi.output(Object.fromEntries(keys.map((k) => [k, this.functions[k].invokeArn]))) as unknown as pulumi.Output<OrderFunctionArns>;
-    const timeouts = Object.fromEntries(keys.map((k) => [k, args.sizing[k].timeoutSeconds])) as Record<OrderFunctionKey, number>;
+    const arns = invokeArns(this.functions);
+    const timeouts = timeoutsOf(Object.keys(this.functions) as OrderFunctionKey[], args.sizing);
     const workflow = pulumi
       .all([arns, this.failedNotificationsQueue.url, this.failedNotificationsQueue.arn])
       .apply(([functions, url, arn]) =>
@@ -233,11 +210,6 @@ export class OrderPipeline extends pulumi.ComponentResource {
       { parent: this },
     );
   }
-}
-
-/** `handlePaymentFailure` → `handle-payment-failure`. */
-export function kebab(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
 function validate(args: OrderPipelineArgs): void {

@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { countAlarm } from "./alarms";
 import { assumeRolePolicy, PolicyStatement, renderPolicy } from "./policy";
 import { RenderedWorkflow } from "./workflow";
 
@@ -86,22 +87,15 @@ export class StateMachine extends pulumi.ComponentResource {
   private createAlarms(name: string, args: StateMachineArgs): void {
     if (!args.alarmTopicArn) return;
     for (const metric of ["ExecutionsFailed", "ExecutionsTimedOut"]) {
-      new aws.cloudwatch.MetricAlarm(
+      countAlarm(
         `${name}-${metric.toLowerCase()}`,
         {
-          name: `${args.stateMachineName}-${metric}`,
-          alarmDescription: `${args.stateMachineName}: ${metric} — an execution ended outside the designed outcomes`,
+          alarmName: `${args.stateMachineName}-${metric}`,
+          description: `${args.stateMachineName}: ${metric} — an execution ended outside the designed outcomes`,
           namespace: "AWS/States",
           metricName: metric,
           dimensions: { StateMachineArn: this.stateMachine.arn },
-          statistic: "Sum",
-          period: 300,
-          evaluationPeriods: 1,
-          threshold: 1,
-          comparisonOperator: "GreaterThanOrEqualToThreshold",
-          treatMissingData: "notBreaching",
-          alarmActions: [args.alarmTopicArn],
-          okActions: [args.alarmTopicArn],
+          topicArn: args.alarmTopicArn,
         },
         { parent: this },
       );
