@@ -37,7 +37,10 @@ const sizing = z
   .strict();
 export type FunctionSizing = z.infer<typeof sizing>;
 
-/** Defaults per function: the light steps small and short, the PDF exporter large. */
+/**
+ * Defaults per function. Exporter sizes follow bench/exporters.ts: the smallest size ≥ 1.2 × the peak RSS measured at
+ * the document cap (3,278 pages, 16 MiB), which keeps each within 1.5 × its measured peak.
+ */
 export const DEFAULT_SIZING: Record<FunctionKey, FunctionSizing> = {
   orderPlacement: { memoryMb: 256, timeoutSeconds: 10 },
   paymentProcessing: { memoryMb: 256, timeoutSeconds: 15 },
@@ -48,11 +51,11 @@ export const DEFAULT_SIZING: Record<FunctionKey, FunctionSizing> = {
   refundPayment: { memoryMb: 256, timeoutSeconds: 15 },
   releaseInventory: { memoryMb: 256, timeoutSeconds: 10 },
   cancelOrder: { memoryMb: 256, timeoutSeconds: 10 },
-  exportEstimate: { memoryMb: 512, timeoutSeconds: 30 },
-  exportSvg: { memoryMb: 256, timeoutSeconds: 780 },
-  exportPdf: { memoryMb: 2048, timeoutSeconds: 780 },
+  exportEstimate: { memoryMb: 192, timeoutSeconds: 30 },
+  exportSvg: { memoryMb: 208, timeoutSeconds: 780 },
+  exportPdf: { memoryMb: 352, timeoutSeconds: 780 },
   exportSplit: { memoryMb: 256, timeoutSeconds: 30 },
-  exportCombine: { memoryMb: 2048, timeoutSeconds: 600 },
+  exportCombine: { memoryMb: 256, timeoutSeconds: 600 },
   exportJobStatus: { memoryMb: 256, timeoutSeconds: 10 },
 };
 
@@ -80,7 +83,7 @@ const settingsSchema = z
     exportRetentionDays: z.number().int().min(1).max(3650).default(30),
     exportWorkflowTimeoutSeconds: z.number().int().min(300).max(86_400).default(14_400),
     fargateCpu: z.number().int().refine((v) => [256, 512, 1024, 2048, 4096].includes(v), "must be 256, 512, 1024, 2048 or 4096 (CPU units)").default(1024),
-    fargateMemoryMb: z.number().int().min(512).max(30_720).default(4096),
+    fargateMemoryMb: z.number().int().min(512).max(30_720).default(2048),
     fargateNetwork: z.enum(["private", "public"]).default("public"),
     fargateHeartbeatSeconds: z.number().int().min(10).max(3600).default(120),
     fargateTimeoutSeconds: z.number().int().min(60).max(86_400).default(10_800),

@@ -6,8 +6,9 @@ import { describeIssues } from "./issues";
 import { checkPathData } from "./path-data";
 
 /**
- * Limits of a document. They bound the work and memory of one export: the reader parses the whole document
- * (see README.md, "Memory"), so these are also what the exporters' memory is sized for.
+ * Limits of a document. They bound the work of one export. The exporters read a document page by page
+ * (document-stream.ts), so their memory does not depend on these, except for a document whose header follows its
+ * pages, which is buffered whole (bounded by maxDocumentBytes; see README.md, "Memory").
  */
 export const DOCUMENT_LIMITS = {
   /** Pages per document. */
@@ -28,8 +29,13 @@ export const DOCUMENT_LIMITS = {
   maxFontSize: 1_000,
   /** Largest stroke width in points. */
   maxStrokeWidth: 1_000,
-  /** Largest document object in bytes (checked with HeadObject before downloading); ≈ 6,500 catalogue pages. */
+  /** Largest document object in bytes (checked with HeadObject before downloading); ≈ 3,280 catalogue pages. */
   maxDocumentBytes: 16 * 1024 * 1024,
+  /**
+   * Deepest nesting of JSON arrays and objects the reader accepts. A valid document nests 5 deep (document, pages,
+   * page, elements, element); the bound keeps a hostile `[[[[…` from growing the parser's stacks with the object size.
+   */
+  maxJsonDepth: 32,
 } as const;
 
 export const FONTS = ["Helvetica", "Helvetica-Bold", "Courier"] as const;
@@ -114,19 +120,27 @@ function elementSchema<C extends z.ZodType<string, string>>(colour: C) {
   ]);
 }
 
+function pageSchema<C extends z.ZodType<string, string>>(colour: C) {
+  return z.strictObject({ elements: z.array(elementSchema(colour)).max(L.maxElementsPerPage) });
+}
+
 function pagesSchema<C extends z.ZodType<string, string>>(colour: C) {
-  return z
-    .array(z.strictObject({ elements: z.array(elementSchema(colour)).max(L.maxElementsPerPage) }))
-    .min(1)
-    .max(L.maxPages);
+  return z.array(pageSchema(colour)).min(1).max(L.maxPages);
 }
 
 const pageSide = z.number().gt(0).max(L.maxPageSide);
+const titleText = xmlText(L.maxTitleLength);
+
+const pageV2Schema = pageSchema(HEX_COLOUR);
+const pageV1Schema = pageSchema(RGB_COLOUR);
+
+/** Every field but `formatVersion` and `pages`, in the order the full schema checks them (so messages list them alike). */
+const headerV2Shape = { title: titleText, pageSize: z.strictObject({ width: pageSide, height: pageSide }) };
+const headerV1Shape = { title: titleText, pageWidth: pageSide, pageHeight: pageSide };
 
 export const documentV2Schema = z.strictObject({
   formatVersion: z.literal(2),
-  title: xmlText(L.maxTitleLength),
-  pageSize: z.strictObject({ width: pageSide, height: pageSide }),
+  ...headerV2Shape,
   pages: pagesSchema(HEX_COLOUR),
 });
 
@@ -134,9 +148,7 @@ export const documentV2Schema = z.strictObject({
 export const documentV1Schema = z
   .strictObject({
     formatVersion: z.literal(1),
-    title: xmlText(L.maxTitleLength),
-    pageWidth: pageSide,
-    pageHeight: pageSide,
+    ...headerV1Shape,
     pages: pagesSchema(RGB_COLOUR),
   })
   .transform(
@@ -152,9 +164,33 @@ export type ExportDocument = z.infer<typeof documentV2Schema>;
 export type Page = ExportDocument["pages"][number];
 export type Element = Page["elements"][number];
 export type PageSize = ExportDocument["pageSize"];
+/** Everything but the pages: what a renderer needs before the first page. */
+export type DocumentHeader = Omit<ExportDocument, "pages">;
 
 /**
- * Validates a parsed JSON document of any supported version and returns it in the current version.
+ * The schemas the streaming reader (document-stream.ts) validates a document with, by format version: the header
+ * fields (every top-level field but `formatVersion` and `pages`, whose checks are the reader's) and one page. They are
+ * the parts of documentV1Schema / documentV2Schema, so a page fails with the same message either way.
+ */
+export const DOCUMENT_PART_SCHEMAS = {
+  2: {
+    header: z.strictObject(headerV2Shape),
+    /** Header fields a document of this version must have before its pages to be read in constant memory. */
+    headerFields: Object.keys(headerV2Shape),
+    page: pageV2Schema,
+  },
+  1: {
+    header: z
+      .strictObject(headerV1Shape)
+      .transform(({ title, pageWidth, pageHeight }) => ({ title, pageSize: { width: pageWidth, height: pageHeight } })),
+    headerFields: Object.keys(headerV1Shape),
+    page: pageV1Schema,
+  },
+} as const;
+
+/**
+ * Validates a parsed JSON document of any supported version and returns it in the current version. For documents
+ * already in memory (tests, tools); the exporters read S3 objects page by page with document-stream.ts instead.
  *
  * @param source names the document in error messages (e.g. its S3 URI).
  * @throws UnsupportedFormatVersionError for a formatVersion other than 1 or 2.

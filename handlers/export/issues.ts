@@ -62,11 +62,21 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
   }
 }
 
-/** All issues of a failed parse as one message: `pages[3].elements[7].x: expected a finite number (and 2 more problems)`. */
-export function describeIssues(error: z.ZodError, root: string): string {
-  const shown = error.issues
-    .slice(0, MAX_ISSUES_IN_MESSAGE)
-    .map((issue) => `${formatPath(issue.path, root)}: ${describeIssue(issue)}`);
-  const more = error.issues.length - shown.length;
+/**
+ * All issues of a failed parse as one message: `pages[3].elements[7].x: expected a finite number (and 2 more problems)`.
+ *
+ * @param at where the parsed value sits in a larger one, prefixed to every path (a page read on its own is `["pages", 3]`).
+ */
+export function describeIssues(
+  error: z.ZodError | readonly z.core.$ZodIssue[],
+  root: string,
+  at: readonly PropertyKey[] = [],
+): string {
+  const issues = Array.isArray(error) ? error : (error as z.ZodError).issues;
+  const shown = issues.slice(0, MAX_ISSUES_IN_MESSAGE).map((issue: z.core.$ZodIssue) => {
+    const placed = at.length === 0 ? issue : { ...issue, path: [...at, ...issue.path] };
+    return `${formatPath(placed.path, root)}: ${describeIssue(placed)}`;
+  });
+  const more = issues.length - shown.length;
   return shown.join("; ") + (more > 0 ? ` (and ${more} more problem${more === 1 ? "" : "s"})` : "");
 }

@@ -1,15 +1,21 @@
-import { Readable } from "node:stream";
 import {
+  AbortMultipartUploadCommand,
+  ChecksumAlgorithm,
+  CompleteMultipartUploadCommand,
+  type CompletedPart,
+  CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
   type HeadObjectCommandOutput,
+  PutObjectCommand,
   type S3Client,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
 import { InvalidDocumentError, UnsupportedFormatVersionError } from "../shared/errors";
 import { SUPPORTED_DOCUMENT_FORMAT_VERSIONS } from "../shared/format";
-import { DOCUMENT_LIMITS, type ExportDocument, parseDocument, parseJson } from "./document";
+import { DOCUMENT_LIMITS } from "./document";
+import { type DocumentScan, type DocumentStream, readDocumentStream, scanDocumentStream } from "./document-stream";
 
 /**
  * S3 access of the exporters: reading documents, streaming exports up, reading and deleting parts.
@@ -18,9 +24,8 @@ import { DOCUMENT_LIMITS, type ExportDocument, parseDocument, parseJson } from "
  * `format-version` (EXPORT_OBJECT_FORMAT_VERSION), `job-id`, `pages` (page count), `runtime` (lambda | map | fargate).
  */
 
-/** Multipart part size: S3's minimum, which keeps the upload's buffer (partSize × queueSize) at 10 MiB. */
+/** Multipart part size: S3's minimum, which keeps the upload's buffers (one filling, one sending) at 10 MiB. */
 const UPLOAD_PART_BYTES = 5 * 1024 * 1024;
-const UPLOAD_QUEUE_SIZE = 2;
 /** DeleteObjects takes at most 1,000 keys per request. */
 const DELETE_BATCH = 1_000;
 
@@ -59,16 +64,25 @@ export async function headObject(
   }
 }
 
+/** A document object that HeadObject found acceptable; read it with readDocument or scanDocument. */
+export interface DocumentObject {
+  readonly bucket: string;
+  readonly key: string;
+  /** `s3://bucket/key`, for messages. */
+  readonly source: string;
+  /** Every read is pinned to it, so the passes of one export read the same bytes. */
+  readonly etag?: string;
+  /** `x-amz-meta-format-version`, when set (a supported version). */
+  readonly declaredVersion?: string;
+}
+
 /**
- * Reads and validates a document, upgrading older versions. HeadObject first: its `format-version` metadata and size
- * are checked before anything is downloaded, and GetObject is pinned to the ETag it saw.
+ * Checks a document before anything is downloaded: it exists, its `format-version` metadata names a supported version
+ * and it is within DOCUMENT_LIMITS.maxDocumentBytes.
  *
- * Memory: the whole JSON text and its parsed form are held while rendering (≈ 5–10 × the object size in V8 heap);
- * DOCUMENT_LIMITS.maxDocumentBytes bounds it.
- *
- * @throws InvalidDocumentError (missing, too large, not JSON, schema), UnsupportedFormatVersionError
+ * @throws InvalidDocumentError (missing, unreadable, too large), UnsupportedFormatVersionError
  */
-export async function readDocument(s3: S3Client, bucket: string, key: string): Promise<ExportDocument> {
+export async function headDocument(s3: S3Client, bucket: string, key: string): Promise<DocumentObject> {
   const source = s3Uri(bucket, key);
   let head: HeadObjectCommandOutput | undefined;
   try {
@@ -85,16 +99,34 @@ export async function readDocument(s3: S3Client, bucket: string, key: string): P
   if ((head.ContentLength ?? 0) > DOCUMENT_LIMITS.maxDocumentBytes) {
     throw new InvalidDocumentError(`${source}: ${head.ContentLength} bytes, more than the ${DOCUMENT_LIMITS.maxDocumentBytes} a document may have`);
   }
-  const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: head.ETag }));
-  if (object.Body === undefined) throw new InvalidDocumentError(`${source}: empty response body`);
-  const raw = parseJson(await object.Body.transformToString("utf-8"), source);
-  const version = (raw as { formatVersion?: unknown } | null)?.formatVersion;
-  if (declared !== undefined && Number(declared) !== version) {
-    throw new InvalidDocumentError(
-      `${source}: x-amz-meta-format-version is ${declared} but the document says formatVersion ${JSON.stringify(version)}`,
-    );
-  }
-  return parseDocument(raw, source);
+  return { bucket, key, source, etag: head.ETag, declaredVersion: declared };
+}
+
+async function documentBody(s3: S3Client, document: DocumentObject): Promise<AsyncIterable<Uint8Array>> {
+  const object = await s3.send(new GetObjectCommand({ Bucket: document.bucket, Key: document.key, IfMatch: document.etag }));
+  if (object.Body === undefined) throw new InvalidDocumentError(`${document.source}: empty response body`);
+  return object.Body as unknown as AsyncIterable<Uint8Array>;
+}
+
+/**
+ * Reads a document page by page (document-stream.ts): the header now, the pages as they are iterated, validated and
+ * upgraded to the current version. Memory does not grow with the page count when the header precedes the pages.
+ * Iterate the pages to the end (or break out of the loop): that is what releases the download.
+ *
+ * @throws InvalidDocumentError, UnsupportedFormatVersionError (here or from the pages' iteration)
+ */
+export async function readDocument(s3: S3Client, document: DocumentObject): Promise<DocumentStream> {
+  return readDocumentStream(await documentBody(s3, document), { source: document.source, declaredVersion: document.declaredVersion });
+}
+
+/**
+ * Reads a document through without keeping or validating its pages' content: its header and page count. The first
+ * pass of an export whose output starts with the page count.
+ *
+ * @throws InvalidDocumentError, UnsupportedFormatVersionError — for anything but a page's content
+ */
+export async function scanDocument(s3: S3Client, document: DocumentObject): Promise<DocumentScan> {
+  return scanDocumentStream(await documentBody(s3, document), { source: document.source, declaredVersion: document.declaredVersion });
 }
 
 /** The bytes of an object as a stream of chunks. */
@@ -122,43 +154,112 @@ export interface UploadRequest {
 }
 
 /**
- * Uploads a stream of chunks, multipart when it exceeds one part; returns the bytes written. Pulls from `body` only
- * as fast as parts are sent, so a renderer behind it never runs more than ~10 MiB ahead.
+ * Uploads a stream of chunks, multipart when it exceeds one part; returns the bytes written. Pulls from `body` only as
+ * fast as parts are sent, so a renderer behind it never runs more than a part or two ahead.
+ *
+ * Memory: at most two part buffers (UPLOAD_PART_BYTES each): the one being filled and the one being sent. (lib-storage's
+ * Upload, used before, concatenated each part's chunks and kept the remainder as a view of the concatenation, which
+ * measured ≈ 25 MB for an export of 18 MB.) An export under one part is a single PutObject, sent once complete; a
+ * multipart upload that fails — the body throws (an invalid page), a part fails, the signal aborts — is aborted with
+ * AbortMultipartUpload, so a failed export leaves no object and no stored parts.
  */
 export async function uploadStream(
   s3: S3Client,
   request: UploadRequest,
   body: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
 ): Promise<number> {
+  const { bucket: Bucket, key: Key, signal } = request;
+  const options = { abortSignal: signal };
   let bytes = 0;
-  async function* counted(): AsyncGenerator<Buffer> {
-    for await (const chunk of body) {
-      const buffer = typeof chunk === "string" ? Buffer.from(chunk, "utf-8") : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-      bytes += buffer.byteLength;
-      yield buffer;
+  let buffer: Buffer | undefined;
+  let filled = 0;
+  let uploadId: string | undefined;
+  const parts: CompletedPart[] = [];
+  let sending: Promise<void> | undefined;
+  let sendError: { error: unknown } | undefined;
+
+  /** Starts sending `part` once the previous part is sent: one part on the wire while the next one fills. */
+  async function send(part: Uint8Array): Promise<void> {
+    if (uploadId === undefined) {
+      // As lib-storage does: with the SDK's default request checksums, parts carry CRC32, and S3 then wants the
+      // upload created with that algorithm.
+      const checksums = (await s3.config.requestChecksumCalculation()) === "WHEN_SUPPORTED";
+      const created = await s3.send(
+        new CreateMultipartUploadCommand({
+          Bucket,
+          Key,
+          ContentType: request.contentType,
+          Metadata: { ...request.metadata },
+          ...(checksums ? { ChecksumAlgorithm: ChecksumAlgorithm.CRC32 } : {}),
+        }),
+        options,
+      );
+      uploadId = created.UploadId;
     }
-  }
-  const abortController = new AbortController();
-  const onAbort = (): void => abortController.abort(request.signal?.reason);
-  request.signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    await new Upload({
-      client: s3,
-      params: {
-        Bucket: request.bucket,
-        Key: request.key,
-        Body: Readable.from(counted()),
-        ContentType: request.contentType,
-        Metadata: { ...request.metadata },
+    await sending;
+    if (sendError !== undefined) throw sendError.error;
+    const PartNumber = parts.length + 1;
+    parts.push({ PartNumber });
+    sending = s3.send(new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body: part }), options).then(
+      ({ ETag, ChecksumCRC32, ChecksumCRC32C, ChecksumCRC64NVME, ChecksumSHA1, ChecksumSHA256 }) => {
+        parts[PartNumber - 1] = { PartNumber, ETag, ChecksumCRC32, ChecksumCRC32C, ChecksumCRC64NVME, ChecksumSHA1, ChecksumSHA256 };
       },
-      partSize: UPLOAD_PART_BYTES,
-      queueSize: UPLOAD_QUEUE_SIZE,
-      abortController,
-    }).done();
-  } finally {
-    request.signal?.removeEventListener("abort", onAbort);
+      // Kept, not thrown: nobody awaits this promise until the next part, and an unobserved rejection ends the process.
+      (error: unknown) => {
+        sendError = { error };
+      },
+    );
   }
-  return bytes;
+
+  try {
+    for await (const chunk of body) {
+      signal?.throwIfAborted();
+      if (sendError !== undefined) throw sendError.error;
+      const data = typeof chunk === "string" ? Buffer.from(chunk, "utf-8") : chunk;
+      bytes += data.byteLength;
+      for (let offset = 0; offset < data.byteLength; ) {
+        if (filled === 0 && data.byteLength - offset >= UPLOAD_PART_BYTES) {
+          // A chunk holding a whole part (combine's PDF) is sent as it is, without a copy.
+          await send(data.subarray(offset, offset + UPLOAD_PART_BYTES));
+          offset += UPLOAD_PART_BYTES;
+          continue;
+        }
+        buffer ??= Buffer.allocUnsafe(UPLOAD_PART_BYTES);
+        const n = Math.min(UPLOAD_PART_BYTES - filled, data.byteLength - offset);
+        buffer.set(data.subarray(offset, offset + n), filled);
+        filled += n;
+        offset += n;
+        if (filled === UPLOAD_PART_BYTES) {
+          await send(buffer);
+          buffer = undefined;
+          filled = 0;
+        }
+      }
+    }
+    signal?.throwIfAborted();
+    const rest = buffer?.subarray(0, filled) ?? new Uint8Array(0);
+    if (uploadId === undefined) {
+      await s3.send(
+        new PutObjectCommand({ Bucket, Key, Body: rest, ContentType: request.contentType, Metadata: { ...request.metadata } }),
+        options,
+      );
+      return bytes;
+    }
+    if (filled > 0) await send(rest);
+    await sending;
+    if (sendError !== undefined) throw sendError.error;
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }), options);
+    return bytes;
+  } catch (error) {
+    if (uploadId !== undefined) {
+      await sending;
+      // Without the signal: the upload must be aborted even when the signal is what stopped it.
+      await s3.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId: uploadId })).catch((abortError: unknown) => {
+        if (error instanceof Error && error.cause === undefined) error.cause = abortError;
+      });
+    }
+    throw error;
+  }
 }
 
 /** Deletes keys in batches; fails if S3 reports any key it could not delete (a missing key counts as deleted). */

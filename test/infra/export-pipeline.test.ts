@@ -44,8 +44,8 @@ describe("ExportPipeline (Pulumi mocks)", function () {
   const fn = (stack: string, name: string) => ofType("aws:lambda/function:Function", `exports-${stack}-${name}-function`)[0].inputs;
 
   it("sizes the SVG and PDF exporters separately, from each stack's config", () => {
-    expect([fn("dev", "export-svg").memorySize, fn("dev", "export-pdf").memorySize]).to.deep.equal([256, 2048]);
-    expect([fn("prod", "export-svg").memorySize, fn("prod", "export-pdf").memorySize]).to.deep.equal([384, 3008]);
+    expect([fn("dev", "export-svg").memorySize, fn("dev", "export-pdf").memorySize]).to.deep.equal([208, 352]);
+    expect([fn("prod", "export-svg").memorySize, fn("prod", "export-pdf").memorySize]).to.deep.equal([224, 384]);
     expect(fn("prod", "export-pdf").reservedConcurrentExecutions).to.equal(50);
   });
 
@@ -70,7 +70,7 @@ describe("ExportPipeline (Pulumi mocks)", function () {
 
   it("defines the worker task: Fargate, config CPU/memory, read-only root, non-root user, awslogs, only /tmp writable", () => {
     const td = ofType("aws:ecs/taskDefinition:TaskDefinition", "exports-prod-")[0].inputs;
-    expect([td.cpu, td.memory, td.networkMode, td.requiresCompatibilities]).to.deep.equal(["2048", "8192", "awsvpc", ["FARGATE"]]);
+    expect([td.cpu, td.memory, td.networkMode, td.requiresCompatibilities]).to.deep.equal(["2048", "4096", "awsvpc", ["FARGATE"]]);
     expect(td.taskRoleArn).to.not.equal(td.executionRoleArn);
     const [container] = JSON.parse(td.containerDefinitions);
     expect(container).to.deep.include({ name: "export-worker", user: "1000:1000", readonlyRootFilesystem: true, essential: true });

@@ -1,8 +1,8 @@
 import type { Readable } from "node:stream";
 import PDFDocument from "pdfkit";
 import SVGtoPDF from "svg-to-pdfkit";
-import type { ExportDocument } from "../document";
-import { type PageRange, type RenderOptions, pageCount } from "./range";
+import type { DocumentStream } from "../document-stream";
+import { type PageRange, type RenderOptions, pageCount, pagesInRange } from "./range";
 import { renderPageSvg } from "./svg";
 
 /**
@@ -19,17 +19,19 @@ function standardFont(family: string, bold: boolean): string {
 
 /**
  * Renders pages `range` of a document as a PDF, streamed: PDFKit writes each finished page's objects as the next page
- * starts (no `bufferPages`), and this generator hands them on page by page. Output memory is a page or two, plus
- * PDFKit's per-page bookkeeping (an xref offset and a page reference per page).
+ * starts (no `bufferPages`), and this generator hands them on page by page, reading the document's pages as it goes.
+ * Memory is a page or two of input and output, plus PDFKit's per-page bookkeeping (an xref offset and a page
+ * reference per page).
  */
-export async function* renderPdf(document: ExportDocument, range: PageRange, options: RenderOptions = {}): AsyncGenerator<Uint8Array> {
-  const { width, height } = document.pageSize;
+export async function* renderPdf(document: DocumentStream, range: PageRange, options: RenderOptions = {}): AsyncGenerator<Uint8Array> {
+  const { title, pageSize } = document.header;
+  const { width, height } = pageSize;
   const pdf = new PDFDocument({
     autoFirstPage: false,
     compress: true,
     size: [width, height],
     margin: 0,
-    info: { Title: document.title, Producer: "order-pipeline exporter" },
+    info: { Title: title, Producer: "order-pipeline exporter" },
     displayTitle: true,
   });
   // PDFKit is a Readable that pushes without regard to backpressure. Reading it in paused mode after each page turns
@@ -40,10 +42,10 @@ export async function* renderPdf(document: ExportDocument, range: PageRange, opt
   }
   const total = pageCount(range);
   const warn = options.onWarning ?? (() => undefined);
-  for (let n = range.from; n <= range.to; n++) {
+  for await (const { number, page } of pagesInRange(document.pages, range)) {
     options.signal?.throwIfAborted();
     pdf.addPage({ size: [width, height], margin: 0 });
-    SVGtoPDF(pdf, renderPageSvg(document.pages[n - 1], document.pageSize), 0, 0, {
+    SVGtoPDF(pdf, renderPageSvg(page, pageSize), 0, 0, {
       assumePt: true,
       width,
       height,
@@ -51,7 +53,7 @@ export async function* renderPdf(document: ExportDocument, range: PageRange, opt
       fontCallback: (family, bold) => standardFont(family, bold),
     });
     yield* drain();
-    options.onPage?.(n - range.from + 1, total);
+    options.onPage?.(number - range.from + 1, total);
   }
   pdf.end();
   // Async iteration reads what end() wrote and completes when PDFKit pushes end-of-stream.

@@ -1,6 +1,7 @@
 import { EXPORT_OBJECT_FORMAT_VERSION } from "../../shared/format";
-import type { Element, ExportDocument, Font, Page, PageSize } from "../document";
-import { type PageRange, type RenderOptions, pageCount } from "./range";
+import type { Element, Font, Page, PageSize } from "../document";
+import type { DocumentStream } from "../document-stream";
+import { type PageRange, type RenderOptions, pageCount, pagesInRange } from "./range";
 
 /**
  * SVG output.
@@ -121,16 +122,18 @@ export function svgHeader({ title, pageSize, firstPage, pages }: SvgHeader): str
 }
 
 /**
- * Renders pages `range` of a document as one SVG, one chunk per page, so output memory does not grow with the page
- * count: a consumer that pulls (Readable.from, an S3 upload) holds at most a few pages.
+ * Renders pages `range` of a document as one SVG, one chunk per page, reading the document's pages as it goes, so
+ * memory does not grow with the page count: a consumer that pulls (Readable.from, an S3 upload) holds at most a few
+ * pages of output, and the reader a few pages of input.
  */
-export async function* renderSvg(document: ExportDocument, range: PageRange, options: RenderOptions = {}): AsyncGenerator<string> {
+export async function* renderSvg(document: DocumentStream, range: PageRange, options: RenderOptions = {}): AsyncGenerator<string> {
+  const { title, pageSize } = document.header;
   const total = pageCount(range);
-  yield svgHeader({ title: document.title, pageSize: document.pageSize, firstPage: range.from, pages: total });
-  for (let n = range.from; n <= range.to; n++) {
+  yield svgHeader({ title, pageSize, firstPage: range.from, pages: total });
+  for await (const { number, page } of pagesInRange(document.pages, range)) {
     options.signal?.throwIfAborted();
-    yield renderNestedPage(document.pages[n - 1], document.pageSize, n);
-    options.onPage?.(n - range.from + 1, total);
+    yield renderNestedPage(page, pageSize, number);
+    options.onPage?.(number - range.from + 1, total);
   }
   yield SVG_FOOTER;
 }

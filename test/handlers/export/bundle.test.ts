@@ -21,7 +21,7 @@ describe("exporter bundles", function () {
   const dirs: string[] = [];
   after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
 
-  it("render PDFs with PDFKit's standard fonts from a single file, with nothing beside it", async () => {
+  it("read documents with stream-json and render PDFs with PDFKit's standard fonts from a single file, with nothing beside it", async () => {
     const dir = scratch();
     dirs.push(dir);
     await esbuild.build({
@@ -30,13 +30,14 @@ describe("exporter bundles", function () {
         resolveDir: ROOT,
         loader: "ts",
         contents: `
-          import { readFileSync, writeFileSync } from "node:fs";
-          import { parseDocumentJson } from "./handlers/export/document";
+          import { createReadStream, writeFileSync } from "node:fs";
+          import { readDocumentStream, scanDocumentStream } from "./handlers/export/document-stream";
           import { renderPdf } from "./handlers/export/render/pdf";
           import { resolveRange } from "./handlers/export/render/range";
-          const document = parseDocumentJson(readFileSync(process.argv[2], "utf8"));
+          const { pages } = await scanDocumentStream(createReadStream(process.argv[2]));
+          const document = await readDocumentStream(createReadStream(process.argv[2]));
           const chunks: Uint8Array[] = [];
-          for await (const chunk of renderPdf(document, resolveRange(document))) chunks.push(chunk);
+          for await (const chunk of renderPdf(document, resolveRange(pages))) chunks.push(chunk);
           writeFileSync(process.argv[3], Buffer.concat(chunks));
         `,
       },

@@ -1,5 +1,6 @@
 import { Readable } from "node:stream";
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
@@ -12,6 +13,8 @@ import {
 import { mockClient } from "aws-sdk-client-mock";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { PDFDocument } from "pdf-lib";
+import type { ExportDocument, Page } from "../../../handlers/export/document";
+import type { DocumentStream } from "../../../handlers/export/document-stream";
 
 export const BUCKET = "documents-bucket";
 
@@ -43,12 +46,18 @@ export function sdkBody(body: Buffer): Readable {
 
 /**
  * An S3Client (or, given the class, every S3Client) whose bucket is a Map, through aws-sdk-client-mock: enough of S3 for the exporters (Head/Get/Put,
- * multipart upload as lib-storage drives it, DeleteObjects).
+ * multipart upload as uploadStream drives it, DeleteObjects). `aborted` lists the keys of multipart uploads aborted.
  */
-export function fakeS3(target?: typeof S3Client): { s3: S3Client; objects: Map<string, StoredObject>; mock: ReturnType<typeof mockClient> } {
+export function fakeS3(target?: typeof S3Client): {
+  s3: S3Client;
+  objects: Map<string, StoredObject>;
+  mock: ReturnType<typeof mockClient>;
+  aborted: string[];
+} {
   const s3 = new S3Client({ region: "eu-west-1", credentials: { accessKeyId: "test", secretAccessKey: "test" } });
   const objects = new Map<string, StoredObject>();
   const uploads = new Map<string, { key: string; parts: Map<number, Buffer>; metadata: Record<string, string>; contentType?: string }>();
+  const aborted: string[] = [];
   // Given the class, every S3Client is faked: how tests reach the clients entry points create at module scope.
   const mock = mockClient(target ?? s3);
   mock.on(HeadObjectCommand).callsFake(async (input) => {
@@ -80,21 +89,37 @@ export function fakeS3(target?: typeof S3Client): { s3: S3Client; objects: Map<s
     objects.set(upload.key, { body: Buffer.concat(parts), metadata: upload.metadata, contentType: upload.contentType });
     return { Bucket: input.Bucket, Key: input.Key, ETag: '"etag"' };
   });
+  mock.on(AbortMultipartUploadCommand).callsFake(async (input) => {
+    aborted.push(uploads.get(input.UploadId)!.key);
+    uploads.delete(input.UploadId);
+    return {};
+  });
   mock.on(DeleteObjectsCommand).callsFake(async (input) => {
     for (const { Key } of input.Delete.Objects) objects.delete(Key);
     return { Deleted: input.Delete.Objects, Errors: [] };
   });
-  return { s3, objects, mock };
+  return { s3, objects, mock, aborted };
 }
 
-/** Stores a document (any JSON value) as an object, with `format-version` metadata unless told otherwise. */
+/**
+ * Stores a document (any JSON value, or JSON text as it is) as an object, with `format-version` metadata (the
+ * document's `formatVersion`) unless told otherwise.
+ */
 export function putDocument(objects: Map<string, StoredObject>, key: string, document: unknown, metadata?: Record<string, string>): void {
-  const version = (document as { formatVersion?: unknown })?.formatVersion;
+  const text = typeof document === "string" ? document : JSON.stringify(document);
+  const version = typeof document === "string" ? undefined : (document as { formatVersion?: unknown })?.formatVersion;
   objects.set(key, {
-    body: Buffer.from(JSON.stringify(document)),
+    body: Buffer.from(text),
     metadata: metadata ?? (typeof version === "number" ? { "format-version": String(version) } : {}),
     contentType: "application/json",
   });
+}
+
+/** All of a streamed document, in memory: header and pages. */
+export async function readWhole(document: DocumentStream): Promise<ExportDocument> {
+  const pages: Page[] = [];
+  for await (const page of document.pages) pages.push(page);
+  return { ...document.header, pages };
 }
 
 export async function collectText(chunks: AsyncIterable<string | Uint8Array>): Promise<string> {

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { PDFDocument, PDFName, PDFDict } from "pdf-lib";
 import type { ExportDocument } from "../../../handlers/export/document";
+import { documentStreamOf } from "../../../handlers/export/document-stream";
 import { RENDERERS, resolveRange } from "../../../handlers/export/render";
 import { combinePdf } from "../../../handlers/export/render/combine-pdf";
 import { combineSvg } from "../../../handlers/export/render/combine-svg";
@@ -33,13 +34,13 @@ function tricky(): ExportDocument {
 describe("rendering", () => {
   describe("SVG", () => {
     it("renders a one-page document as well-formed SVG with one page", async () => {
-      const svg = await collectText(renderSvg(invoice, resolveRange(invoice)));
+      const svg = await collectText(renderSvg(documentStreamOf(invoice), resolveRange(invoice.pages.length)));
       assertWellFormedXml(svg);
       expect(svgPages(svg).map((page) => page.id)).to.deep.equal(["page-1"]);
     });
 
     it("stacks 40 pages vertically as nested <svg> elements at (page − 1) × height", async () => {
-      const svg = await collectText(renderSvg(catalogue, resolveRange(catalogue)));
+      const svg = await collectText(renderSvg(documentStreamOf(catalogue), resolveRange(catalogue.pages.length)));
       assertWellFormedXml(svg);
       const pages = svgPages(svg);
       expect(pages).to.have.length(40);
@@ -48,7 +49,7 @@ describe("rendering", () => {
 
     it("escapes text and the title so they read back exactly", async () => {
       const document = tricky();
-      const svg = await collectText(renderSvg(document, resolveRange(document)));
+      const svg = await collectText(renderSvg(documentStreamOf(document), resolveRange(document.pages.length)));
       assertWellFormedXml(svg);
       const texts = svgPages(svg)[0].text as Array<Record<string, unknown>>;
       expect(texts.map((t) => t["#text"])).to.deep.equal([
@@ -59,7 +60,7 @@ describe("rendering", () => {
     });
 
     it("renders exactly the pages of a range, viewBox showing only them", async () => {
-      const svg = await collectText(renderSvg(catalogue, resolveRange(catalogue, [3, 7])));
+      const svg = await collectText(renderSvg(documentStreamOf(catalogue), resolveRange(catalogue.pages.length, [3, 7])));
       assertWellFormedXml(svg);
       expect(svgPages(svg).map((page) => page.id)).to.deep.equal(["page-3", "page-4", "page-5", "page-6", "page-7"]);
       expect(svg).to.match(/ viewBox="0 1683\.78 595\.28 4209\.45" /);
@@ -67,7 +68,7 @@ describe("rendering", () => {
 
     it("streams one chunk per page and renders a page only when the consumer asks for it", async () => {
       const rendered: number[] = [];
-      const chunks = renderSvg(catalogue, resolveRange(catalogue), { onPage: (done) => rendered.push(done) });
+      const chunks = renderSvg(documentStreamOf(catalogue), resolveRange(catalogue.pages.length), { onPage: (done) => rendered.push(done) });
       await chunks.next(); // header
       await chunks.next(); // page 1
       expect(rendered).to.deep.equal([]);
@@ -80,7 +81,7 @@ describe("rendering", () => {
 
     it("stops at the next page when its signal is aborted", async () => {
       const abort = new AbortController();
-      const chunks = renderSvg(catalogue, resolveRange(catalogue), {
+      const chunks = renderSvg(documentStreamOf(catalogue), resolveRange(catalogue.pages.length), {
         signal: abort.signal,
         onPage: (done) => done === 2 && abort.abort(new Error("stop here")),
       });
@@ -97,12 +98,12 @@ describe("rendering", () => {
 
   describe("page ranges", () => {
     it("defaults to the whole document", () => {
-      expect(resolveRange(catalogue)).to.deep.equal({ from: 1, to: 40 });
+      expect(resolveRange(catalogue.pages.length)).to.deep.equal({ from: 1, to: 40 });
     });
 
     for (const range of [[0, 3], [5, 4], [39, 41]] as const) {
       it(`refuses [${range}] for a 40-page document with InvalidExportRequest`, () => {
-        expect(() => resolveRange(catalogue, range))
+        expect(() => resolveRange(catalogue.pages.length, range))
           .to.throw(InvalidExportRequestError)
           .with.property("message", `pages [${range[0]}, ${range[1]}] is not a range within the document's pages 1–40`);
       });
@@ -111,7 +112,7 @@ describe("rendering", () => {
 
   describe("PDF", () => {
     it("renders a one-page document as a PDF of one A4 page", async () => {
-      const bytes = await collectBytes(renderPdf(invoice, resolveRange(invoice)));
+      const bytes = await collectBytes(renderPdf(documentStreamOf(invoice), resolveRange(invoice.pages.length)));
       const pdf = await PDFDocument.load(bytes);
       expect(pdf.getPageCount()).to.equal(1);
       expect(pdf.getPage(0).getSize()).to.deep.equal({ width: 595.28, height: 841.89 });
@@ -119,15 +120,15 @@ describe("rendering", () => {
     });
 
     it("renders 40 pages as 40 PDF pages", async () => {
-      expect(await pdfPageCount(await collectBytes(renderPdf(catalogue, resolveRange(catalogue))))).to.equal(40);
+      expect(await pdfPageCount(await collectBytes(renderPdf(documentStreamOf(catalogue), resolveRange(catalogue.pages.length))))).to.equal(40);
     });
 
     it("renders exactly the pages of a range", async () => {
-      expect(await pdfPageCount(await collectBytes(renderPdf(catalogue, resolveRange(catalogue, [38, 40]))))).to.equal(3);
+      expect(await pdfPageCount(await collectBytes(renderPdf(documentStreamOf(catalogue), resolveRange(catalogue.pages.length, [38, 40]))))).to.equal(3);
     });
 
     it("uses the standard fonts the document names, not embedded", async () => {
-      const pdf = await PDFDocument.load(await collectBytes(renderPdf(invoice, resolveRange(invoice))));
+      const pdf = await PDFDocument.load(await collectBytes(renderPdf(documentStreamOf(invoice), resolveRange(invoice.pages.length))));
       const fonts = pdf.getPage(0).node.Resources()!.lookup(PDFName.of("Font"), PDFDict);
       const baseFonts = fonts.values().map((ref) => (pdf.context.lookup(ref, PDFDict).get(PDFName.of("BaseFont")) as PDFName).asString());
       expect(baseFonts.sort()).to.deep.equal(["/Courier", "/Helvetica", "/Helvetica-Bold"]);
@@ -136,7 +137,7 @@ describe("rendering", () => {
 
     it("streams: the first bytes arrive before the last page is rendered", async () => {
       let pagesDone = 0;
-      const chunks = renderPdf(catalogue, resolveRange(catalogue), { onPage: (done) => (pagesDone = done) });
+      const chunks = renderPdf(documentStreamOf(catalogue), resolveRange(catalogue.pages.length), { onPage: (done) => (pagesDone = done) });
       const first = await chunks.next();
       expect(Buffer.from(first.value as Uint8Array).subarray(0, 5).toString()).to.equal("%PDF-");
       expect(pagesDone).to.be.lessThan(40);
@@ -153,17 +154,17 @@ describe("rendering", () => {
     const ranges: Array<[number, number]> = [[1, 15], [16, 16], [17, 40]];
 
     it("joins SVG parts into byte-for-byte the SVG of the whole document", async () => {
-      const parts = await Promise.all(ranges.map((range) => collectText(renderSvg(catalogue, resolveRange(catalogue, range)))));
+      const parts = await Promise.all(ranges.map((range) => collectText(renderSvg(documentStreamOf(catalogue), resolveRange(catalogue.pages.length, range)))));
       const combined = await collectText(
         combineSvg(parts.map((text, i) => ({ name: `part-${i + 1}`, pages: ranges[i][1] - ranges[i][0] + 1, open: async () => chunked(text, 1000) }))),
       );
       assertWellFormedXml(combined);
       expect(svgPages(combined)).to.have.length(40);
-      expect(combined).to.equal(await collectText(renderSvg(catalogue, resolveRange(catalogue))));
+      expect(combined).to.equal(await collectText(renderSvg(documentStreamOf(catalogue), resolveRange(catalogue.pages.length))));
     });
 
     it("refuses SVG parts that leave a gap, naming the part and the pages", async () => {
-      const parts = [[1, 15], [17, 40]].map(([from, to]) => renderSvg(catalogue, resolveRange(catalogue, [from, to])));
+      const parts = [[1, 15], [17, 40]].map(([from, to]) => renderSvg(documentStreamOf(catalogue), resolveRange(catalogue.pages.length, [from, to])));
       const sources = [
         { name: "part-1", pages: 15, open: async () => parts[0] },
         { name: "part-2", pages: 24, open: async () => parts[1] },
@@ -173,13 +174,13 @@ describe("rendering", () => {
     });
 
     it("refuses a truncated SVG part", async () => {
-      const text = await collectText(renderSvg(catalogue, resolveRange(catalogue, [1, 2])));
+      const text = await collectText(renderSvg(documentStreamOf(catalogue), resolveRange(catalogue.pages.length, [1, 2])));
       const error = await collectText(combineSvg([{ name: "part-1", pages: 2, open: async () => [text.slice(0, -3)] }])).catch((e: Error) => e);
       expect((error as Error).message).to.equal("part-1: does not end with </svg> (truncated?)");
     });
 
     it("merges PDF parts into one PDF with the sum of their pages", async () => {
-      const parts = await Promise.all(ranges.map((range) => collectBytes(renderPdf(catalogue, resolveRange(catalogue, range)))));
+      const parts = await Promise.all(ranges.map((range) => collectBytes(renderPdf(documentStreamOf(catalogue), resolveRange(catalogue.pages.length, range)))));
       const combined = await combinePdf(parts.map((bytes, i) => ({ name: `part-${i + 1}`, pages: ranges[i][1] - ranges[i][0] + 1, read: async () => bytes })));
       expect(combined.pages).to.equal(40);
       const pdf = await PDFDocument.load(combined.bytes);
@@ -188,7 +189,7 @@ describe("rendering", () => {
     });
 
     it("refuses a PDF part whose page count differs from what its step reported", async () => {
-      const bytes = await collectBytes(renderPdf(catalogue, resolveRange(catalogue, [1, 2])));
+      const bytes = await collectBytes(renderPdf(documentStreamOf(catalogue), resolveRange(catalogue.pages.length, [1, 2])));
       const error = await combinePdf([{ name: "part-1", pages: 3, read: async () => bytes }]).catch((e: Error) => e);
       expect((error as Error).message).to.equal("part-1: has 2 pages, expected 3");
     });

@@ -1,4 +1,11 @@
-import { CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, UploadPartCommand } from "@aws-sdk/client-s3";
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from "@aws-sdk/client-s3";
 import { expect } from "chai";
 import { combineExport } from "../../../handlers/export/combine";
 import type { EstimateConfig, ExportsConfig } from "../../../handlers/export/config";
@@ -8,11 +15,11 @@ import { renderPdf } from "../../../handlers/export/render/pdf";
 import { renderSvg } from "../../../handlers/export/render/svg";
 import { renderExport } from "../../../handlers/export/render-export";
 import { MAX_CHUNKS } from "../../../handlers/export/requests";
-import { readDocument } from "../../../handlers/export/s3";
+import { headDocument, readDocument, scanDocument, uploadStream } from "../../../handlers/export/s3";
 import { splitExport } from "../../../handlers/export/split";
 import { InvalidDocumentError, InvalidExportRequestError, UnsupportedFormatVersionError } from "../../../handlers/shared/errors";
-import { catalogueDocument, invoiceDocument, toVersion1 } from "../../../scripts/generate-documents";
-import { BUCKET, assertWellFormedXml, fakeS3, pdfPageCount, putDocument, svgPages } from "./fakes";
+import { catalogueDocument, invoiceDocument, stringifyDocument, toVersion1 } from "../../../scripts/generate-documents";
+import { BUCKET, assertWellFormedXml, fakeS3, pdfPageCount, putDocument, readWhole, svgPages } from "./fakes";
 
 const silent: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Log;
 const exportsConfig: ExportsConfig = { bucket: BUCKET, exportsPrefix: "exports/" };
@@ -27,18 +34,27 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
   throw new Error("expected a rejection");
 }
 
+/** The document with page `index` (0-based) made invalid: a text element's `x` as a string. */
+function withBadPage(document: ReturnType<typeof catalogueDocument>, index: number): unknown {
+  const pages: unknown[] = [...document.pages];
+  const elements: unknown[] = [...document.pages[index].elements];
+  elements[7] = { ...document.pages[index].elements[7], x: "12" };
+  pages[index] = { elements };
+  return { ...document, pages };
+}
+
 describe("export workflow steps", () => {
   describe("reading documents from S3", () => {
     it("upgrades a version 1 document that has no format-version metadata", async () => {
       const { s3, objects } = fakeS3();
       putDocument(objects, "docs/v1.json", toVersion1(invoiceDocument()), {});
-      expect(await readDocument(s3, BUCKET, "docs/v1.json")).to.deep.equal(invoiceDocument());
+      expect(await readWhole(await readDocument(s3, await headDocument(s3, BUCKET, "docs/v1.json")))).to.deep.equal(invoiceDocument());
     });
 
     it("refuses an unsupported x-amz-meta-format-version before downloading the body", async () => {
       const { s3, objects, mock } = fakeS3();
       putDocument(objects, "docs/v9.json", invoiceDocument(), { "format-version": "9" });
-      const error = await rejection(readDocument(s3, BUCKET, "docs/v9.json"));
+      const error = await rejection(headDocument(s3, BUCKET, "docs/v9.json"));
       expect(error).to.be.instanceOf(UnsupportedFormatVersionError);
       expect(error.message).to.equal(
         `s3://${BUCKET}/docs/v9.json (x-amz-meta-format-version): formatVersion "9" is not supported (supported: 1, 2)`,
@@ -49,14 +65,15 @@ describe("export workflow steps", () => {
     it("refuses a document whose metadata and body disagree on the format version", async () => {
       const { s3, objects } = fakeS3();
       putDocument(objects, "docs/mixed.json", invoiceDocument(), { "format-version": "1" });
-      expect((await rejection(readDocument(s3, BUCKET, "docs/mixed.json"))).message).to.equal(
+      const document = await headDocument(s3, BUCKET, "docs/mixed.json");
+      expect((await rejection(readDocument(s3, document))).message).to.equal(
         `s3://${BUCKET}/docs/mixed.json: x-amz-meta-format-version is 1 but the document says formatVersion 2`,
       );
     });
 
     it("reports a missing document as InvalidDocument", async () => {
       const { s3 } = fakeS3();
-      const error = await rejection(readDocument(s3, BUCKET, "docs/missing.json"));
+      const error = await rejection(headDocument(s3, BUCKET, "docs/missing.json"));
       expect(error).to.be.instanceOf(InvalidDocumentError);
       expect(error.message).to.equal(`s3://${BUCKET}/docs/missing.json: no such document`);
     });
@@ -64,7 +81,7 @@ describe("export workflow steps", () => {
     it("reports a document S3 answers 403 for (missing, without s3:ListBucket) as InvalidDocument", async () => {
       const { s3, mock } = fakeS3();
       mock.on(HeadObjectCommand).rejects(Object.assign(new Error("Forbidden"), { name: "Forbidden", $metadata: { httpStatusCode: 403 } }));
-      const error = await rejection(readDocument(s3, BUCKET, "docs/hidden.json"));
+      const error = await rejection(headDocument(s3, BUCKET, "docs/hidden.json"));
       expect(error).to.be.instanceOf(InvalidDocumentError);
       expect(error.message).to.equal(`s3://${BUCKET}/docs/hidden.json: no such document, or not readable by this function (S3 answered 403)`);
     });
@@ -72,10 +89,54 @@ describe("export workflow steps", () => {
     it("refuses a document larger than 16 MiB without downloading it", async () => {
       const { s3, mock } = fakeS3();
       mock.on(HeadObjectCommand).resolves({ ContentLength: 16 * 1024 * 1024 + 1, ETag: '"e"', Metadata: {} });
-      expect((await rejection(readDocument(s3, BUCKET, "docs/huge.json"))).message).to.equal(
+      expect((await rejection(headDocument(s3, BUCKET, "docs/huge.json"))).message).to.equal(
         `s3://${BUCKET}/docs/huge.json: 16777217 bytes, more than the 16777216 a document may have`,
       );
       expect(mock.commandCalls(GetObjectCommand)).to.have.length(0);
+    });
+
+    it("pins every read of a document to the ETag HeadObject saw", async () => {
+      const { s3, objects, mock } = fakeS3();
+      putDocument(objects, "docs/invoice.json", invoiceDocument());
+      const document = await headDocument(s3, BUCKET, "docs/invoice.json");
+      expect(await scanDocument(s3, document)).to.deep.equal({ header: { formatVersion: 2, title: "Invoice INV-2025-00042", pageSize: invoiceDocument().pageSize }, pages: 1 });
+      await readWhole(await readDocument(s3, document));
+      expect(mock.commandCalls(GetObjectCommand).map((call) => call.args[0].input.IfMatch)).to.deep.equal(['"etag"', '"etag"']);
+    });
+  });
+
+  describe("uploading exports", () => {
+    const MiB = 1024 * 1024;
+    const request = { bucket: BUCKET, key: "exports/u.bin", contentType: "application/octet-stream", metadata: { "job-id": "u" } };
+
+    it("sends 5 MiB parts in order, whatever the chunks, asking S3 for CRC32 part checksums as the SDK sends them", async () => {
+      const { s3, objects, mock } = fakeS3();
+      const chunks = [Buffer.alloc(3 * MiB, 1), "é".repeat(2 * MiB), Buffer.alloc(6 * MiB, 3), Buffer.alloc(100, 4)];
+      const expected = Buffer.concat(chunks.map((chunk) => Buffer.from(chunk)));
+      expect(await uploadStream(s3, request, chunks)).to.equal(expected.length);
+      expect(objects.get("exports/u.bin")!.body.equals(expected)).to.equal(true);
+      expect(objects.get("exports/u.bin")!.metadata).to.deep.equal({ "job-id": "u" });
+      const sizes = mock.commandCalls(UploadPartCommand).map((call) => (call.args[0].input.Body as Uint8Array).byteLength);
+      expect(sizes).to.deep.equal([5 * MiB, 5 * MiB, expected.length - 10 * MiB]);
+      expect(mock.commandCalls(CreateMultipartUploadCommand)[0].args[0].input.ChecksumAlgorithm).to.equal("CRC32");
+      const completed = mock.commandCalls(CompleteMultipartUploadCommand)[0].args[0].input.MultipartUpload!.Parts!;
+      expect(completed.map((part) => [part.PartNumber, part.ETag])).to.deep.equal([[1, '"part-1"'], [2, '"part-2"'], [3, '"part-3"']]);
+    });
+
+    it("sends an export under one part as one PutObject", async () => {
+      const { s3, objects, mock } = fakeS3();
+      expect(await uploadStream(s3, request, ["<svg>", "</svg>"])).to.equal(11);
+      expect(objects.get("exports/u.bin")!.body.toString()).to.equal("<svg></svg>");
+      expect(mock.commandCalls(CreateMultipartUploadCommand)).to.have.length(0);
+    });
+
+    it("aborts the multipart upload when a part fails, and fails with the part's error", async () => {
+      const { s3, objects, mock, aborted } = fakeS3();
+      mock.on(UploadPartCommand, { PartNumber: 2 }).rejects(Object.assign(new Error("slow down"), { name: "SlowDown" }));
+      const error = await rejection(uploadStream(s3, request, [Buffer.alloc(12 * MiB)]));
+      expect(error.name).to.equal("SlowDown");
+      expect(aborted).to.deep.equal(["exports/u.bin"]);
+      expect(objects.has("exports/u.bin")).to.equal(false);
     });
   });
 
@@ -93,6 +154,21 @@ describe("export workflow steps", () => {
       });
       const svg = await estimateExport({ s3, config: estimateConfig }, { formatVersion: 1, jobId: "job-1", documentKey: "docs/catalogue.json", format: "svg", parallel: true });
       expect(svg).to.include({ estimatedSeconds: 20, secondsPerPage: 0.5, pagesPerChunk: 1440 });
+    });
+
+    it("counts the pages of a document whose header follows its pages", async () => {
+      const { s3, objects } = fakeS3();
+      const { pages, ...header } = catalogueDocument(7);
+      putDocument(objects, "docs/late-header.json", { pages, ...header });
+      expect(await estimateExport({ s3, config: estimateConfig }, { jobId: "j", documentKey: "docs/late-header.json", format: "svg" })).to.include({ pages: 7 });
+    });
+
+    it("validates every page: an invalid one fails the estimate with InvalidDocument naming it", async () => {
+      const { s3, objects } = fakeS3();
+      putDocument(objects, "docs/bad.json", withBadPage(catalogueDocument(40), 33));
+      const error = await rejection(estimateExport({ s3, config: estimateConfig }, { jobId: "j", documentKey: "docs/bad.json", format: "svg" }));
+      expect(error).to.be.instanceOf(InvalidDocumentError);
+      expect(error.message).to.equal(`s3://${BUCKET}/docs/bad.json: pages[33].elements[7].x: expected a finite number`);
     });
 
     it("never returns a chunk of zero pages when one page exceeds the budget", async () => {
@@ -163,7 +239,7 @@ describe("export workflow steps", () => {
       expect(svgPages(body.toString())).to.have.length(1200);
     });
 
-    it("refuses a range beyond the document with InvalidExportRequest", async () => {
+    it("refuses a range beyond the document with InvalidExportRequest, writing nothing", async () => {
       const { s3, objects } = fakeS3();
       putDocument(objects, "docs/invoice.json", invoiceDocument());
       const error = await rejection(
@@ -171,6 +247,59 @@ describe("export workflow steps", () => {
       );
       expect(error).to.be.instanceOf(InvalidExportRequestError);
       expect(error.message).to.equal("pages [1, 2] is not a range within the document's pages 1–1");
+      expect(objects.has("exports/j.svg")).to.equal(false);
+    });
+
+    it("fails on an invalid page N with InvalidDocument naming it, aborting the multipart upload already under way", async () => {
+      const { s3, objects, mock, aborted } = fakeS3();
+      putDocument(objects, "docs/bad.json", withBadPage(catalogueDocument(1200), 1150));
+      const error = await rejection(
+        renderExport({ format: "svg", render: renderSvg, s3, config: exportsConfig, log: silent }, { formatVersion: 1, jobId: "bad", documentKey: "docs/bad.json" }),
+      );
+      expect(error).to.be.instanceOf(InvalidDocumentError);
+      expect(error.message).to.equal(`s3://${BUCKET}/docs/bad.json: pages[1150].elements[7].x: expected a finite number`);
+      expect(mock.commandCalls(UploadPartCommand).length).to.be.greaterThan(0); // rendering had begun
+      expect(mock.commandCalls(CompleteMultipartUploadCommand)).to.have.length(0);
+      expect(aborted).to.deep.equal(["exports/bad.svg"]);
+      expect(objects.has("exports/bad.svg")).to.equal(false);
+    });
+
+    it("fails on an invalid page outside its range too (pages outside it are read and dropped), writing nothing", async () => {
+      const { s3, objects, mock } = fakeS3();
+      putDocument(objects, "docs/bad.json", withBadPage(catalogueDocument(40), 30));
+      const error = await rejection(
+        renderExport(
+          { format: "pdf", render: renderPdf, s3, config: exportsConfig, log: silent },
+          { formatVersion: 1, jobId: "bad", documentKey: "docs/bad.json", pages: [2, 3], outputKey: "parts/bad/part-00001.pdf" },
+        ),
+      );
+      expect(error.message).to.equal(`s3://${BUCKET}/docs/bad.json: pages[30].elements[7].x: expected a finite number`);
+      expect(mock.commandCalls(PutObjectCommand)).to.have.length(0);
+      expect(mock.commandCalls(CreateMultipartUploadCommand)).to.have.length(0);
+      expect(objects.has("parts/bad/part-00001.pdf")).to.equal(false);
+    });
+
+    it("exports a document whose header follows its pages", async () => {
+      const { s3, objects } = fakeS3();
+      const { pages, ...header } = catalogueDocument(12);
+      putDocument(objects, "docs/late-header.json", { pages, ...header });
+      const result = await renderExport(
+        { format: "svg", render: renderSvg, s3, config: exportsConfig, log: silent },
+        { formatVersion: 1, jobId: "late", documentKey: "docs/late-header.json" },
+      );
+      expect(result).to.include({ pages: 12 });
+      expect(svgPages(objects.get("exports/late.svg")!.body.toString())).to.have.length(12);
+    });
+
+    it("reads a document written as the example generator writes it (one element per line)", async () => {
+      const { s3, objects } = fakeS3();
+      putDocument(objects, "docs/catalogue.json", stringifyDocument(catalogueDocument(3)), { "format-version": "2" });
+      const result = await renderExport(
+        { format: "svg", render: renderSvg, s3, config: exportsConfig, log: silent },
+        { formatVersion: 1, jobId: "gen", documentKey: "docs/catalogue.json", pages: [2, 3] },
+      );
+      expect(result).to.include({ pages: 2 });
+      expect(svgPages(objects.get("exports/gen.svg")!.body.toString()).map((page) => page.id)).to.deep.equal(["page-2", "page-3"]);
     });
 
     it("refuses a range written backwards before reading anything", async () => {
