@@ -4,15 +4,19 @@
  *   demo                                        boot from the dev stack, run the demo scenarios, print traces and a summary
  *   order  --input FILE|- [--inventory FILE]    one order or a JSON array of orders, run concurrently
  *   export --input FILE|- [--document FILE]     one export request (or an array), with the document to export
+ *   iam-report [--json]                         per principal: grants, what the last run used, unused grants, denials
  *
  * Common flags: --stack NAME (default dev), --json (one JSON object per execution and line on stdout), --verbose.
- * Exit codes: 0 every execution succeeded (demo: every scenario ended as designed), 1 otherwise, 2 bad usage or input.
+ * demo, order and export leave the run's IAM access log in .local/iam-log.json (or $LOCAL_IAM_LOG) for iam-report.
+ * Exit codes: 0 every execution succeeded (demo: every scenario ended as designed), 1 otherwise, 2 bad usage or input
+ * (iam-report: no log yet).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { LocalCloud, startLocalCloud } from "./cloud";
+import { LocalCloud, PROJECT_DIR, startLocalCloud } from "./cloud";
 import { runDemo } from "./demo";
+import { formatIamReport, IamLog, iamLogPath, iamReport, writeIamLog } from "./iam-enforcement";
 import { formatBoot, formatExecution } from "./report";
 import { CatalogueEntry, ExportRun, Operator, OrderRun } from "./scenarios";
 import { LogLine } from "./lambda-runtime";
@@ -27,6 +31,7 @@ const USAGE = `usage:
   npm start                                         (= npm run local -- demo)
   npm run local -- order  --input FILE|- [--inventory FILE] [--stack NAME] [--json] [--verbose]
   npm run local -- export --input FILE|- [--document FILE] [--stack NAME] [--json] [--verbose]
+  npm run local -- iam-report [--json]              IAM use of the last demo/order/export run (.local/iam-log.json)
 
   --input      JSON: one order / export request, or an array of them (run concurrently); "-" reads stdin
   --inventory  JSON array of { "sku": string, "stock": integer ≥ 0, "price": integer minor units ≥ 0 }
@@ -66,7 +71,7 @@ export function parseCommandLine(argv: readonly string[]): Options {
   const { values, positionals } = parsed;
   const command = values.help ? "help" : (positionals[0] ?? "help");
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
-  if (!["demo", "order", "export", "help"].includes(command)) throw new UsageError(`unknown command "${command}"`);
+  if (!["demo", "order", "export", "iam-report", "help"].includes(command)) throw new UsageError(`unknown command "${command}"`);
   if ((command === "order" || command === "export") && !values.input) throw new UsageError(`${command} needs --input FILE (or - for stdin)`);
   if (command !== "order" && values.inventory) throw new UsageError("--inventory applies to the order command");
   if (command !== "export" && values.document) throw new UsageError("--document applies to the export command");
@@ -140,8 +145,26 @@ async function withCloud<T>(options: Options, overrides: Record<string, string>,
   try {
     return await body(cloud);
   } finally {
+    writeIamLog(iamLogPath(cloud.projectDir), cloud.iamLog(options.command));
     await cloud.stop();
   }
+}
+
+/** Reads the last run's IAM log and prints the report; exit 2 when there is none. */
+function iamReportCommand(options: Options): number {
+  const file = iamLogPath(PROJECT_DIR);
+  if (!fs.existsSync(file)) {
+    throw new UsageError(`no IAM log at ${file}: run \`npm start\` or \`npm run local -- order|export ...\` first`);
+  }
+  const log = readJson(file, "IAM log") as IamLog;
+  if (log?.version !== 1 || !Array.isArray(log.principals) || !Array.isArray(log.accesses)) throw new UsageError(`${file} is not an IAM log this version understands`);
+  const reports = iamReport(log);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify({ run: log.run, stack: log.stack, writtenAt: log.writtenAt, principals: reports })}\n`);
+  } else {
+    process.stdout.write(`${formatIamReport(reports, log)}\n`);
+  }
+  return 0;
 }
 
 async function orderCommand(options: Options): Promise<number> {
@@ -203,8 +226,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         return await orderCommand(options);
       case "export":
         return await exportCommand(options);
+      case "iam-report":
+        return iamReportCommand(options);
       default:
-        return await runDemo({ stack: options.stack, json: options.json, verbose: options.verbose });
+        return await runDemo({ stack: options.stack, json: options.json, verbose: options.verbose, iamLogFile: iamLogPath(PROJECT_DIR) });
     }
   } catch (err) {
     if (err instanceof UsageError || err instanceof StackConfigError) {

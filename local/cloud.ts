@@ -2,6 +2,7 @@ import * as DynamoDb from "@aws-sdk/client-dynamodb";
 import * as path from "node:path";
 import { EcsRuntime } from "./ecs-runtime";
 import { FrontDoor } from "./front-door";
+import { IamEnforcer, IamLog, iamLog } from "./iam-enforcement";
 import { LambdaRuntime } from "./lambda-runtime";
 import { PaymentGateway, SANDBOX_API_KEY, startPaymentGateway } from "./payment-gateway/server";
 import { deployProgram, LocalProvider } from "./provider";
@@ -43,6 +44,11 @@ export interface LocalCloudOptions {
   readonly buildImages?: boolean;
   /** Print the program's own output. @default false */
   readonly verbose?: boolean;
+  /**
+   * Decide every request of a function, task or state machine against its role's generated identity policy
+   * (AccessDenied otherwise). The operator is always allowed. @default true
+   */
+  readonly enforceIam?: boolean;
 }
 
 export interface CoverageReport {
@@ -66,6 +72,8 @@ export class LocalCloud {
   readonly ecs: EcsRuntime;
   readonly sfn: SfnRuntime;
   readonly provider: LocalProvider;
+  /** The IAM check every request goes through (see iam-enforcement.ts). */
+  readonly iam: IamEnforcer;
   gateway?: PaymentGateway;
   config!: StackConfig;
   /** The program's exported stack outputs. */
@@ -129,6 +137,13 @@ export class LocalCloud {
       sfn: this.sfn,
       ecs: this.ecs,
     });
+    this.iam = new IamEnforcer(this.provider.rolePolicies);
+    if (options.enforceIam !== false) this.principals.authorizer = this.iam.authorize;
+  }
+
+  /** Who was granted what and every access decided so far, for `iam-report` (see iam-enforcement.ts). */
+  iamLog(run: string): IamLog {
+    return iamLog({ run, stack: this.config.stack, principals: this.principals.all(), enforcer: this.iam, accessLog: this.principals.accessLog });
   }
 
   /** Region, endpoint and credentials for an SDK client acting as `principal` (the operator by default). */

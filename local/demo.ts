@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalCloud, PROJECT_DIR, startLocalCloud } from "./cloud";
+import { writeIamLog } from "./iam-enforcement";
 import { bold, dim, formatBoot, formatCoverage, formatExecution, green, invocationStats, red, table } from "./report";
 import { ExportRun, Operator, OrderRun } from "./scenarios";
 import { watchExportProgress } from "./progress";
@@ -29,7 +30,7 @@ interface Scenario {
   ok(): boolean;
 }
 
-export async function runDemo(options: { stack?: string; json?: boolean; verbose?: boolean; cloud?: LocalCloud } = {}): Promise<number> {
+export async function runDemo(options: { stack?: string; json?: boolean; verbose?: boolean; cloud?: LocalCloud; iamLogFile?: string } = {}): Promise<number> {
   const started = Date.now();
   const cloud = options.cloud ?? (await startLocalCloud({ stack: options.stack, verbose: options.verbose }));
   const log = (s: string) => process.stdout.write(`${s}\n`);
@@ -106,12 +107,18 @@ export async function runDemo(options: { stack?: string; json?: boolean; verbose
     log(`\n${bold("Lambda invocations")}`);
     log(table(["function", "cold", "warm", "cold ms (median)", "warm ms (median)"], stats.map((s) => [s.functionName, String(s.cold), String(s.warm), fmt(s.coldMedianMs), fmt(s.warmMedianMs)])));
     log(dim(`\ngateway: ${charges.length} charges, ${refunds.length} refunds · SNS: ${[...cloud.sns.topics.values()].reduce((n, t) => n + t.messages.length, 0)} messages · ECS tasks: ${cloud.ecs.tasks.length} · requests at the front door: ${JSON.stringify(cloud.frontDoor.counts)}`));
+    const decided = cloud.principals.accessLog.filter((e) => e.principal !== "operator:operator");
+    log(dim(`IAM: ${decided.length} requests of functions, tasks and state machines decided against their roles' policies, ${decided.filter((e) => !e.allowed).length} denied${options.iamLogFile ? " · npm run local -- iam-report" : ""}`));
     const failed = scenarios.filter((s) => !s.ok());
     log(failed.length ? red(`\n${failed.length} of ${scenarios.length} scenarios did not end as designed: ${failed.map((s) => s.title).join(", ")}`) : green(`\nall ${scenarios.length} scenarios ended as designed in ${((Date.now() - started) / 1000).toFixed(1)} s`));
-    return failed.length ? 1 : 0;
+    // Every demo scenario is a designed path: a request IAM denied means a grant is missing from the program.
+    const denied = decided.filter((e) => !e.allowed);
+    if (denied.length) log(red(`${denied.length} requests were denied by IAM: ${[...new Set(denied.map((e) => `${e.principal} ${e.action}`))].join(", ")}`));
+    return failed.length || denied.length ? 1 : 0;
   } finally {
     stopProgress();
     operator.close();
+    if (options.iamLogFile) writeIamLog(options.iamLogFile, cloud.iamLog("demo"));
     if (!options.cloud) await cloud.stop();
   }
 }

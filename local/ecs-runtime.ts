@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Principal, PrincipalRegistry } from "./principals";
@@ -71,6 +72,27 @@ export interface TaskRecord {
   readonly stopped: Promise<TaskRecord>;
 }
 
+/**
+ * A failure injected into a running container (tests): `crash` kills it (SIGKILL, exit code 137 as ECS reports it)
+ * `afterMs` after it started; `hang` freezes it (SIGSTOP: no more heartbeats or callbacks) and kills it `hangMs` later;
+ * `stall` freezes it for `stallMs`, then lets it go on (a long pause: its overdue timers fire at once).
+ */
+export interface ContainerFault {
+  /** Task definition family. */
+  readonly family: string;
+  readonly kind: "crash" | "hang" | "stall";
+  readonly afterMs: number;
+  /** @default 5000 */
+  readonly stallMs?: number;
+  /** Start the `afterMs` clock when the container first writes a line containing this text (e.g. "export started"). */
+  readonly afterOutputIncludes?: string;
+  /** @default 30000 */
+  readonly hangMs?: number;
+  /** Only tasks whose container override environment contains this text (e.g. a job id). */
+  readonly environmentIncludes?: string;
+  remaining?: number;
+}
+
 /** What the image build of a Dockerfile folder yields: the folder to run the container's command in. */
 interface BuiltImage {
   readonly dir: string;
@@ -93,6 +115,8 @@ export class EcsRuntime extends EventEmitter {
   private readonly processes = new Map<string, ChildProcess>();
   readonly tasks: TaskRecord[] = [];
   readonly logs: LogLine[] = [];
+  /** Injected container failures (tests). */
+  readonly faults: ContainerFault[] = [];
 
   constructor(
     private readonly options: {
@@ -212,13 +236,46 @@ export class EcsRuntime extends EventEmitter {
         this.pipe(task, child.stderr!, "stderr");
         child.on("error", (err) => this.stop(task, null, `CannotStartContainerError: ${err.message}`, settle));
         child.on("exit", (code, signal) =>
-          this.stop(task, code, signal ? `Essential container in task exited (signal ${signal})` : "Essential container in task exited", settle),
+          // A container killed by a signal exits with 128 + the signal's number, as ECS reports it (SIGKILL → 137).
+          this.stop(task, code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : null), signal ? `Essential container in task exited (signal ${signal})` : "Essential container in task exited", settle),
         );
+        this.injectFault(td.family, JSON.stringify(override?.Environment ?? []), child);
       } catch (err) {
         this.stop(task, null, `CannotPullContainerError: image build failed: ${(err as Error).message}`, settle);
       }
     })();
     return task;
+  }
+
+  private injectFault(family: string, environment: string, child: ChildProcess): void {
+    const fault = this.faults.find((f) => f.family === family && (f.remaining === undefined || f.remaining > 0) && (!f.environmentIncludes || environment.includes(f.environmentIncludes)));
+    if (!fault) return;
+    if (fault.remaining !== undefined) fault.remaining--;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => {
+      timer ??= setTimeout(() => {
+        if (fault.kind === "crash") {
+          child.kill("SIGKILL");
+          return;
+        }
+        child.kill("SIGSTOP");
+        if (fault.kind === "stall") setTimeout(() => child.kill("SIGCONT"), fault.stallMs ?? 5_000).unref();
+        else setTimeout(() => child.kill("SIGKILL"), fault.hangMs ?? 30_000).unref();
+      }, fault.afterMs);
+      timer.unref();
+    };
+    if (!fault.afterOutputIncludes) arm();
+    else {
+      const watch = (chunk: Buffer | string) => {
+        if (!String(chunk).includes(fault.afterOutputIncludes!)) return;
+        child.stdout?.off("data", watch);
+        child.stderr?.off("data", watch);
+        arm();
+      };
+      child.stdout?.on("data", watch);
+      child.stderr?.on("data", watch);
+    }
+    child.once("exit", () => clearTimeout(timer));
   }
 
   private stop(task: TaskRecord, exitCode: number | null, reason: string, settle: (t: TaskRecord) => void): void {

@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import * as http from "node:http";
 import { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
 import { AccessDeniedError, Principal, PrincipalRegistry } from "./principals";
+import { LOCAL_PARTITION } from "./resource-state";
 import { LocalDynamoDb } from "./services/dynamodb";
 import { Access, ServiceError } from "./services/errors";
 import { LocalS3 } from "./services/s3";
@@ -108,7 +110,11 @@ export class FrontDoor {
       return this.fail(res, service, new ServiceError(code, "The security token included in the request is invalid.", 403));
     }
     try {
-      if (service === "s3") return this.serveS3(req, res, url, principal);
+      if (service === "s3") {
+        // DeleteObjects is authorized per key (s3:DeleteObject on each object, as IAM does): its body is read first.
+        if (req.method === "POST" && url.searchParams.has("delete")) return this.serveS3DeleteObjects(req, res, url, await readBody(req), principal);
+        return this.serveS3(req, res, url, principal);
+      }
       const body = await readBody(req);
       switch (service) {
         case "dynamodb":
@@ -156,6 +162,30 @@ export class FrontDoor {
       return this.fail(res, "s3", err);
     }
     this.services.s3.serve(req, res);
+  }
+
+  private serveS3DeleteObjects(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer, principal: Principal): void {
+    const bucket = decodeURIComponent(url.pathname.split("/")[1] ?? "");
+    const keys = [...body.toString("utf8").matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => unescapeXml(m[1]));
+    try {
+      this.authorize("s3", principal, keys.map((key) => ({ action: "s3:DeleteObject", resource: `arn:${LOCAL_PARTITION}:s3:::${bucket}/${key}` })));
+    } catch (err) {
+      return this.fail(res, "s3", err);
+    }
+    // The body was consumed: s3rver gets a replay of it with the original request's metadata.
+    const replay = Object.assign(Readable.from([body]), {
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      method: req.method,
+      url: req.url,
+      socket: req.socket,
+      connection: req.socket,
+      httpVersion: req.httpVersion,
+      httpVersionMajor: req.httpVersionMajor,
+      httpVersionMinor: req.httpVersionMinor,
+      complete: true,
+    });
+    this.services.s3.serve(replay as unknown as http.IncomingMessage, res);
   }
 
   private serveDynamoDb(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer, principal: Principal): void {
@@ -267,6 +297,10 @@ function guessService(req: http.IncomingMessage): string {
   if (target.startsWith("AmazonSSM")) return "ssm";
   if (target.startsWith("AWSStepFunctions")) return "states";
   return String(req.headers["content-type"] ?? "").includes("x-www-form-urlencoded") ? "sns" : "s3";
+}
+
+function unescapeXml(s: string): string {
+  return s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, "&");
 }
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {

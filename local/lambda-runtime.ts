@@ -37,7 +37,9 @@ export interface InvocationRecord {
   readonly initMs?: number;
   readonly durationMs: number;
   readonly startedAt: number;
-  readonly outcome: "success" | "error" | "timeout" | "out-of-memory" | "throttled" | "crashed";
+  readonly outcome: "success" | "error" | "timeout" | "out-of-memory" | "throttled" | "crashed" | "service-error";
+  /** Set when an injected fault decided the outcome (see LambdaFault). */
+  readonly fault?: string;
   readonly errorType?: string;
   /** Who invoked: an execution's state, or the operator. */
   readonly caller?: string;
@@ -46,6 +48,27 @@ export interface InvocationRecord {
 export type InvokeResult =
   | { readonly ok: true; readonly payload: unknown; readonly record: InvocationRecord }
   | { readonly ok: false; readonly kind: Exclude<InvocationRecord["outcome"], "success">; readonly error: LambdaError; readonly record: InvocationRecord };
+
+/**
+ * A failure the Lambda service reports instead of (or after) running the handler, for testing error paths:
+ * - `before`: the Invoke call fails before any code runs — `Lambda.ServiceException`, `Lambda.TooManyRequestsException`
+ *   (throttling) or a timeout (`Sandbox.Timedout`, as if the function ran out of time);
+ * - `after`: the handler runs to completion (its writes happen), then the invocation is reported failed — the
+ *   environment died before returning its result, so Step Functions sees `Lambda.ServiceException` and retries.
+ */
+export interface LambdaFault {
+  /** Function name. */
+  readonly functionName: string;
+  readonly when: "before" | "after";
+  /** `Lambda.ServiceException`, `Lambda.TooManyRequestsException`, `Lambda.AWSLambdaException`, ... or `Sandbox.Timedout`. */
+  readonly error: string;
+  /** Only invocations whose event (JSON) contains this text, e.g. an order id. */
+  readonly eventIncludes?: string;
+  /** How many matching invocations fail; unlimited when unset. */
+  remaining?: number;
+  /** How many invocations this fault has failed so far. */
+  hits?: number;
+}
 
 export interface LogLine {
   readonly source: string;
@@ -70,6 +93,18 @@ interface Pool {
   readonly spec: FunctionSpec;
   readonly envs: Environment[];
   readonly waiting: Array<() => void>;
+}
+
+function faultKind(error: string): Exclude<InvocationRecord["outcome"], "success"> {
+  if (error === "Sandbox.Timedout") return "timeout";
+  if (/TooManyRequests/.test(error)) return "throttled";
+  return "service-error";
+}
+
+function faultError(error: string, requestId: string, spec: FunctionSpec): LambdaError {
+  if (error === "Sandbox.Timedout") return { errorType: error, errorMessage: `${requestId} Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds` };
+  if (/TooManyRequests/.test(error)) return { errorType: "TooManyRequestsException", errorMessage: "Rate Exceeded." };
+  return { errorType: error, errorMessage: `${error.replace(/^Lambda\./, "")}: injected fault (Service: Lambda, Status Code: 500, Request ID: ${requestId})` };
 }
 
 const BOOTSTRAP = path.join(__dirname, "lambda-bootstrap.mjs");
@@ -99,6 +134,8 @@ export class LambdaRuntime extends EventEmitter {
   private readonly aliases = new Map<string, string>();
   readonly invocations: InvocationRecord[] = [];
   readonly logs: LogLine[] = [];
+  /** Injected failures (tests); the first matching rule with attempts left applies. */
+  readonly faults: LambdaFault[] = [];
   private stopped = false;
 
   constructor(private readonly options: LambdaRuntimeOptions) {
@@ -155,6 +192,11 @@ export class LambdaRuntime extends EventEmitter {
     if (Buffer.byteLength(eventJson) > PAYLOAD_LIMIT) {
       return this.finish({ ...base, cold: false, durationMs: 0 }, "error", { errorType: "RequestTooLargeException", errorMessage: `Request must be smaller than ${PAYLOAD_LIMIT} bytes for the InvokeFunction operation` });
     }
+    const before = this.takeFault(pool.spec.name, "before", eventJson);
+    if (before) {
+      options.onStart?.();
+      return this.finish({ ...base, cold: false, durationMs: 0, fault: before.error }, faultKind(before.error), faultError(before.error, requestId, pool.spec));
+    }
     const acquired = await this.acquire(pool);
     if (!acquired) {
       options.onStart?.();
@@ -209,6 +251,8 @@ export class LambdaRuntime extends EventEmitter {
     if (!env.dead) this.release(pool, env);
     const record = { ...base, cold, initMs: cold ? init.initMs : undefined, durationMs };
     if (outcome.kind === "success") {
+      const after = this.takeFault(spec.name, "after", eventJson);
+      if (after) return this.finish({ ...record, fault: after.error }, faultKind(after.error), faultError(after.error, requestId, spec));
       if (Buffer.byteLength(outcome.payload ?? "") > PAYLOAD_LIMIT) {
         return this.finish(record, "error", { errorType: "Function.ResponseSizeTooLarge", errorMessage: `Response payload size exceeded maximum allowed payload size (${PAYLOAD_LIMIT} bytes).` });
       }
@@ -217,6 +261,16 @@ export class LambdaRuntime extends EventEmitter {
       return { ok: true, payload: JSON.parse(outcome.payload ?? "null"), record: full };
     }
     return this.finish(record, outcome.kind as Exclude<InvocationRecord["outcome"], "success">, outcome.error!);
+  }
+
+  private takeFault(functionName: string, when: LambdaFault["when"], eventJson: string): LambdaFault | undefined {
+    const fault = this.faults.find(
+      (f) => f.functionName === functionName && f.when === when && (f.remaining === undefined || f.remaining > 0) && (!f.eventIncludes || eventJson.includes(f.eventIncludes)),
+    );
+    if (!fault) return undefined;
+    if (fault.remaining !== undefined) fault.remaining--;
+    fault.hits = (fault.hits ?? 0) + 1;
+    return fault;
   }
 
   private finish(record: Omit<InvocationRecord, "outcome" | "errorType">, kind: Exclude<InvocationRecord["outcome"], "success">, error: LambdaError): InvokeResult {

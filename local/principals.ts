@@ -33,11 +33,13 @@ export interface Decision {
   readonly allowed: boolean;
   /** Why a request is denied, in the words AWS uses ("no identity-based policy allows ..."). */
   readonly reason?: string;
+  /** The policy statement that decided, when one did. */
+  readonly matchedSid?: string;
 }
 
 /**
- * The authorization hook. Today every request is allowed; the next step evaluates the role's generated policy
- * (the RolePolicy documents the provider keeps per role) and denies with AccessDenied.
+ * The authorization hook. The local cloud sets one that evaluates the principal's role policies (local/iam-enforcement.ts);
+ * `allowAll` is the registry's own default, for a cloud booted with `enforceIam: false`.
  */
 export type Authorizer = (request: AccessRequest) => Decision;
 
@@ -50,7 +52,10 @@ export interface AccessLogEntry {
   readonly service: string;
   readonly action: string;
   readonly resource: string;
+  readonly context?: Readonly<Record<string, string>>;
   readonly allowed: boolean;
+  readonly matchedSid?: string;
+  readonly reason?: string;
 }
 
 export class AccessDeniedError extends Error {
@@ -124,7 +129,10 @@ export class PrincipalRegistry {
       service: request.service,
       action: request.action,
       resource: request.resource,
+      ...(request.context ? { context: request.context } : {}),
       allowed: decision.allowed,
+      ...(decision.matchedSid ? { matchedSid: decision.matchedSid } : {}),
+      ...(decision.allowed ? {} : { reason: decision.reason }),
     });
     if (!decision.allowed) throw new AccessDeniedError(request, decision.reason);
   }

@@ -134,6 +134,11 @@ export class SfnRuntime extends EventEmitter {
     const executionName = name ?? randomUUID();
     const executionArn = `arn:${LOCAL_PARTITION}:states:${this.options.region}:${LOCAL_ACCOUNT}:execution:${spec.name}:${executionName}`;
     if (this.executions.has(executionArn)) throw new ServiceError("ExecutionAlreadyExists", `Execution Already Exists: '${executionArn}'`, 400);
+    // StartExecution's `input` is limited to 262144 characters: AWS refuses the call (nothing runs, nothing is written).
+    const inputSize = Buffer.byteLength(JSON.stringify(input ?? {}));
+    if (inputSize > DATA_LIMIT_BYTES) {
+      throw new ServiceError("ValidationException", `1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${DATA_LIMIT_BYTES} (got ${inputSize})`, 400);
+    }
     const principal = this.options.principals.issue("state-machine", spec.name, spec.roleArn);
     let finish!: (e: ExecutionRecord) => void;
     const record: ExecutionRecord = {
@@ -360,6 +365,9 @@ export class SfnRuntime extends EventEmitter {
         throw named("Lambda.Unknown", `The cause could not be determined because Lambda did not return an error type. Returned payload: ${cause}`);
       case "throttled":
         throw named("Lambda.TooManyRequestsException", `Rate Exceeded. (Service: Lambda, Status Code: 429, Request ID: ${r.requestId})`);
+      case "service-error":
+        // The Invoke API itself failed (Lambda.ServiceException, ...): Step Functions names the error after it.
+        throw named(e.errorType, e.errorMessage);
       default:
         if (e.errorType === "RequestTooLargeException") throw named("Lambda.RequestTooLargeException", e.errorMessage);
         throw named(e.errorType, cause);

@@ -20,4 +20,11 @@ describe("README", () => {
     const ci = fs.readFileSync(path.resolve(__dirname, "..", ".ci", "run"), "utf8");
     expect(ci).to.match(/^npm test$/m);
   });
+
+  it("names every fault-matrix test in the fault matrix table", () => {
+    const tests = fs.readFileSync(path.resolve(__dirname, "local", "fault-matrix.test.ts"), "utf8");
+    const names = [...tests.matchAll(/^ {2}it\("(\d+[a-z]?\. [^"]+)"/gm)].map((m) => m[1]);
+    expect(names.length).to.be.greaterThan(15);
+    expect(names.filter((n) => !README.includes(`| ${n} |`))).to.deep.equal([]);
+  });
 });

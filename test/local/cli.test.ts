@@ -11,9 +11,14 @@ describe("local cloud CLI", function () {
   const tsx = path.join(PROJECT_DIR, "node_modules", ".bin", "tsx");
   const cli = path.join(PROJECT_DIR, "local", "cli.ts");
   let dir: string;
+  // Runs here leave their IAM log in the temporary folder, not in the developer's .local/.
+  let env: NodeJS.ProcessEnv;
+  let iamLogFile: string;
 
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "local-cli-"));
+    iamLogFile = path.join(dir, "iam-log.json");
+    env = { ...process.env, LOCAL_IAM_LOG: iamLogFile };
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -22,7 +27,7 @@ describe("local cloud CLI", function () {
     fs.writeFileSync(p, content);
     return p;
   };
-  const runSync = (args: string[], input?: string) => spawnSync(tsx, [cli, ...args], { cwd: PROJECT_DIR, input, encoding: "utf8", timeout: 30_000 });
+  const runSync = (args: string[], input?: string) => spawnSync(tsx, [cli, ...args], { cwd: PROJECT_DIR, input, encoding: "utf8", timeout: 30_000, env });
 
   describe("refuses bad input before starting anything (exit code 2)", () => {
     it("names a file that is not JSON", () => {
@@ -57,10 +62,16 @@ describe("local cloud CLI", function () {
     });
   });
 
+  it("iam-report says there is no log yet and exits 2", () => {
+    const r = runSync(["iam-report"]);
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.contain(`no IAM log at ${iamLogFile}: run \`npm start\``);
+  });
+
   /** Runs the CLI to its end; resolves with its exit code and output. */
   const runAsync = (args: string[], input?: string) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(tsx, [cli, ...args], { cwd: PROJECT_DIR });
+      const child = spawn(tsx, [cli, ...args], { cwd: PROJECT_DIR, env });
       let stdout = "";
       let stderr = "";
       child.stdout.on("data", (c) => (stdout += c));
@@ -90,7 +101,7 @@ describe("local cloud CLI", function () {
       payment: { token },
       shipTo: { name: "Ada", line1: "1 St", city: "Berlin", postalCode: "10115", country: "DE" },
     });
-    const child = spawn(tsx, [cli, "order", "--input", "-", "--inventory", inventory, "--json"], { cwd: PROJECT_DIR });
+    const child = spawn(tsx, [cli, "order", "--input", "-", "--inventory", inventory, "--json"], { cwd: PROJECT_DIR, env });
     child.stdin.end(JSON.stringify([order("cli-1", "tok_visa"), order("cli-2", "tok_chargeDeclined")]));
     let stdout = "";
     let stderr = "";
@@ -108,5 +119,20 @@ describe("local cloud CLI", function () {
       ["SUCCEEDED", "COMPLETED", "OrderCompleted", null],
       ["SUCCEEDED", "PAYMENT_FAILED", "PaymentFailed", null],
     ]);
+  });
+
+  it("iam-report reads the log the last run left: per principal grants, used pairs, unused grants, no denials", () => {
+    // Runs after the order run above, which wrote the log atomically at its end.
+    const r = runSync(["iam-report", "--json"]);
+    expect(r.status, r.stderr).to.equal(0);
+    const report = JSON.parse(r.stdout) as { run: string; principals: Array<{ principal: string; used: Array<{ action: string }>; unused: unknown[]; denied: unknown[] }> };
+    expect(report.run).to.equal("order");
+    const placement = report.principals.find((p) => p.principal.endsWith("-order-placement"))!;
+    expect(placement.used.map((u) => u.action)).to.include.members(["dynamodb:BatchGetItem", "dynamodb:PutItem"]);
+    expect(placement.unused).to.not.deep.equal([]);
+    expect(report.principals.flatMap((p) => p.denied)).to.deep.equal([]);
+    const text = runSync(["iam-report"]);
+    expect(text.stdout).to.match(/^IAM report — run "order" on stack dev/);
+    expect(text.stdout).to.match(/\d+ principals · \d+ unused grants · 0 denied/);
   });
 });

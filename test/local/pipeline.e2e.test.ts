@@ -1,17 +1,17 @@
 import { expect } from "chai";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { LocalCloud, PROJECT_DIR, startLocalCloud } from "../../local/cloud";
+import { LocalCloud, PROJECT_DIR } from "../../local/cloud";
 import { ExportRun, Operator, OrderRun } from "../../local/scenarios";
-import { printCoverage } from "./support";
+import { sharedCloud } from "./support";
 
 /**
  * End to end through the local cloud derived from the real program (index.ts, dev stack): both workflows' designed
  * outcomes, asserted on what the stores hold afterwards. The orders run as one concurrent batch and the exports as
  * another (as a client would send them); each `it` checks one of them.
  *
- * Stack config overrides (what `pulumi config set` would change, nothing else): an 800 ms payment timeout so a hung
- * gateway is noticed quickly, and 30 s per SVG page so a 40-page SVG takes the Map path like a PDF.
+ * The cloud is the one shared with the fault matrix (support.ts: `sharedCloud`, with its stack config overrides);
+ * this file's orders, SKUs and jobs are its own (`e2e-*`), and IAM is enforced on every request.
  */
 describe("order and export pipelines, end to end (local cloud from index.ts)", function () {
   this.timeout(60_000);
@@ -33,11 +33,7 @@ describe("order and export pipelines, end to end (local cloud from index.ts)", f
 
   before(async function () {
     this.timeout(120_000);
-    cloud = await startLocalCloud({
-      timeScale: 0.01,
-      gatewayHangMs: 5_000,
-      configOverrides: { "order-pipeline:paymentTimeoutMs": "800", "order-pipeline:exportSecondsPerPageSvg": "30" },
-    });
+    cloud = await sharedCloud("pipeline.e2e");
     operator = new Operator(cloud);
     orderSm = cloud.output("orderStateMachineArn");
     await operator.seedInventory([
@@ -67,25 +63,21 @@ describe("order and export pipelines, end to end (local cloud from index.ts)", f
     cloud.frontDoor.faults.length = 0;
 
     const documents = path.join(PROJECT_DIR, "examples", "documents");
-    await operator.uploadDocument("documents/invoice.json", fs.readFileSync(path.join(documents, "invoice-1-page.json")));
-    await operator.uploadDocument("documents/catalogue.json", fs.readFileSync(path.join(documents, "catalogue-40-pages.json")));
-    await operator.uploadDocument("documents/broken.json", JSON.stringify({ formatVersion: 2, title: "broken", pages: "not a list" }));
+    await operator.uploadDocument("documents/e2e-invoice.json", fs.readFileSync(path.join(documents, "invoice-1-page.json")));
+    await operator.uploadDocument("documents/e2e-catalogue.json", fs.readFileSync(path.join(documents, "catalogue-40-pages.json")));
+    await operator.uploadDocument("documents/e2e-broken.json", JSON.stringify({ formatVersion: 2, title: "broken", pages: "not a list" }));
     const requests = [
-      { jobId: "e2e-svg", documentKey: "documents/invoice.json", format: "svg" },
-      { jobId: "e2e-pdf", documentKey: "documents/invoice.json", format: "pdf" },
-      { jobId: "e2e-svg-map", documentKey: "documents/catalogue.json", format: "svg", parallel: true },
-      { jobId: "e2e-pdf-map", documentKey: "documents/catalogue.json", format: "pdf", parallel: true },
-      { jobId: "e2e-fargate", documentKey: "documents/catalogue.json", format: "pdf" },
-      { jobId: "e2e-broken", documentKey: "documents/broken.json", format: "pdf" },
+      { jobId: "e2e-svg", documentKey: "documents/e2e-invoice.json", format: "svg" },
+      { jobId: "e2e-pdf", documentKey: "documents/e2e-invoice.json", format: "pdf" },
+      { jobId: "e2e-svg-map", documentKey: "documents/e2e-catalogue.json", format: "svg", parallel: true },
+      { jobId: "e2e-pdf-map", documentKey: "documents/e2e-catalogue.json", format: "pdf", parallel: true },
+      { jobId: "e2e-fargate", documentKey: "documents/e2e-catalogue.json", format: "pdf" },
+      { jobId: "e2e-broken", documentKey: "documents/e2e-broken.json", format: "pdf" },
     ];
     for (const run of await operator.runExports(requests)) exportsRun.set(run.jobId!, run);
   });
 
-  after(async () => {
-    printCoverage(cloud);
-    operator?.close();
-    await cloud?.stop();
-  });
+  after(() => operator?.close());
 
   const notifications = (orderId: string) =>
     cloud.sns
@@ -162,7 +154,10 @@ describe("order and export pipelines, end to end (local cloud from index.ts)", f
       const run = orders.get("e2e-notify-fails")!;
       expect(run.execution.path).to.deep.equal(["OrderPlacement", "PaymentProcessing", "InventoryManagement", "Shipping", "Notification", "KeepFailedNotification", "OrderCompleted"]);
       expect(run.orderStatus).to.equal("COMPLETED");
-      const parked = cloud.sqs.messages(cloud.output("failedNotificationsQueueUrl")).map((m) => JSON.parse(m.body) as Record<string, unknown>);
+      const parked = cloud.sqs
+        .messages(cloud.output("failedNotificationsQueueUrl"))
+        .map((m) => JSON.parse(m.body) as Record<string, unknown>)
+        .filter((m) => m.orderId === "e2e-notify-fails");
       expect(parked).to.have.length(1);
       expect(JSON.stringify(parked[0])).to.contain("e2e-notify-fails");
       expect(notifications("e2e-notify-fails")).to.deep.equal([]);
@@ -227,7 +222,7 @@ describe("order and export pipelines, end to end (local cloud from index.ts)", f
       const object = await exported("e2e-fargate");
       expect(object.metadata).to.include({ pages: "40", runtime: "fargate" });
       expect(object.body.subarray(0, 5).toString()).to.equal("%PDF-");
-      const task = cloud.ecs.tasks.find((t) => t.startedBy === "AWS Step Functions")!;
+      const task = cloud.ecs.tasks.find((t) => t.startedBy === "AWS Step Functions" && t.startedAt >= run.execution.startDate && t.startedAt <= run.execution.stopDate!)!;
       await task.stopped;
       expect(task.exitCode).to.equal(0);
       expect(cloud.sfn.tokensOf(run.execution.executionArn).map((t) => t.status)).to.deep.equal(["succeeded"]);

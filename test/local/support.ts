@@ -15,3 +15,48 @@ export function printCoverage(cloud: LocalCloud | undefined): void {
   if (!cloud) return;
   process.stdout.write(`\n      state coverage:\n${formatCoverage(cloud.stateCoverage()).replace(/^/gm, "        ")}\n`);
 }
+
+/**
+ * The config every test of the real program shares (what `pulumi config set` would change, nothing else): an 800 ms
+ * payment timeout so a hung gateway is noticed quickly, 30 s per SVG page so a 40-page SVG takes the Map path like a
+ * PDF, and a 10 s Fargate heartbeat (the smallest the config allows) so a hung container is failed in seconds.
+ */
+export const SHARED_CLOUD_OPTIONS: LocalCloudOptions = {
+  timeScale: 0.01,
+  gatewayHangMs: 5_000,
+  configOverrides: {
+    "order-pipeline:paymentTimeoutMs": "800",
+    "order-pipeline:exportSecondsPerPageSvg": "30",
+    "order-pipeline:fargateHeartbeatSeconds": "10",
+  },
+};
+
+let shared: Promise<LocalCloud> | undefined;
+/** Which test files used the shared cloud (the least-privilege check needs all of them). */
+export const sharedCloudUsers = new Set<string>();
+/** Denials a test caused on purpose (principal, action); any other denial fails the run. */
+export const expectedDenials: Array<{ principal: string; action: string }> = [];
+/** One line per fault-matrix scenario, printed once at the end of the run. */
+export const faultMatrixSummary: Array<{ scenario: string; expected: string; got: string }> = [];
+
+/**
+ * The one local cloud of the real program (index.ts, dev stack) that the end-to-end and fault-matrix files share:
+ * booted on first use, stopped by the root hook (test/local/hooks.ts). Tests keep apart by their own order ids,
+ * job ids and SKUs.
+ */
+export function sharedCloud(user: string): Promise<LocalCloud> {
+  sharedCloudUsers.add(user);
+  shared ??= startLocalCloud(SHARED_CLOUD_OPTIONS);
+  return shared;
+}
+
+/** The shared cloud if a test booted it. */
+export async function sharedCloudIfBooted(): Promise<LocalCloud | undefined> {
+  return shared?.catch(() => undefined);
+}
+
+export async function stopSharedCloud(): Promise<void> {
+  const cloud = await sharedCloudIfBooted();
+  shared = undefined;
+  await cloud?.stop();
+}
