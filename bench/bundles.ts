@@ -63,7 +63,12 @@ async function main(): Promise<void> {
   const empty = build("bench/fixtures/empty-handler.ts", path.join(tmp, "empty"));
   const baseline = measure(empty, {});
   console.log(`Node ${process.version}, ${os.cpus().length} cores, median of ${RUNS} fresh processes per bundle`);
-  console.log(`empty handler: ${fs.statSync(empty).size} B, first call done ${baseline.total.toFixed(1)} ms after process start (import ${baseline.importMs.toFixed(1)} ms)\n`);
+  console.log(`empty handler: ${fs.statSync(empty).size} B, first call done ${baseline.total.toFixed(1)} ms after process start (import ${baseline.importMs.toFixed(1)} ms)`);
+  const sdkFloor = build("bench/fixtures/sdk-client-handler.ts", path.join(tmp, "sdk-floor"));
+  const floor = measure(sdkFloor, {});
+  console.log(
+    `one SDK client and nothing else: ${(fs.statSync(sdkFloor).size / 1024).toFixed(0)} KiB, first call done ${floor.total.toFixed(1)} ms (import ${floor.importMs.toFixed(1)} ms) = ${(floor.total / baseline.total).toFixed(2)}× the empty handler: the floor for any function that calls AWS\n`,
+  );
   console.log(`${"function".padEnd(40)} ${"bundle".padStart(9)} ${"import".padStart(8)} ${"1st call".padStart(9)} ${"total".padStart(8)}  ratio`);
   const ratios: number[] = [];
   for (const fn of functions) {
