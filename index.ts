@@ -54,4 +54,5 @@ export const exportStateMachineArn = exportsPipeline.stateMachine.arn;
 export const documentsBucket = exportsPipeline.bucket.bucket;
 export const exportJobsTable = exportsPipeline.jobsTable.name;
 export const exportWorkerImage = exportsPipeline.worker.image.imageUri;
+export const exportWorkerCluster = exportsPipeline.worker.cluster.arn;
 export const alarmTopicArn = alarms.topic.arn;

@@ -93,6 +93,9 @@ const settingsSchema = z
 /** CloudWatch Logs accepts only these retention periods. */
 export const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
+/** Slack for state transitions and retries on the longest export path. */
+const EXPORT_PATH_MARGIN_SECONDS = 120;
+
 export type Settings = Omit<z.infer<typeof settingsSchema>, "functions"> & {
   /** Sizing of every function: stack config merged over the defaults. */
   readonly functions: Record<FunctionKey, FunctionSizing>;
@@ -131,8 +134,15 @@ function checkCrossFieldRules(s: Settings): void {
   if (s.fargateHeartbeatSeconds >= s.fargateTimeoutSeconds) {
     throw new Error("invalid stack config: `fargateHeartbeatSeconds` must be below `fargateTimeoutSeconds`");
   }
-  if (s.fargateTimeoutSeconds >= s.exportWorkflowTimeoutSeconds) {
-    throw new Error("invalid stack config: `fargateTimeoutSeconds` must be below `exportWorkflowTimeoutSeconds`");
+  // The longest path: record start, estimate, a Lambda attempt that times out, the Fargate task, record the outcome.
+  // It must end inside the execution timeout, or the execution times out with no Catch and the job stays RUNNING.
+  const f = s.functions;
+  const longestPath =
+    2 * f.exportJobStatus.timeoutSeconds + f.exportEstimate.timeoutSeconds + Math.max(f.exportSvg.timeoutSeconds, f.exportPdf.timeoutSeconds) + s.fargateTimeoutSeconds + EXPORT_PATH_MARGIN_SECONDS;
+  if (longestPath > s.exportWorkflowTimeoutSeconds) {
+    throw new Error(
+      `invalid stack config: \`exportWorkflowTimeoutSeconds\` (${s.exportWorkflowTimeoutSeconds}) must cover the longest export path, ${longestPath} s (job status ×2 + estimate + the slower exporter's timeout + \`fargateTimeoutSeconds\` + ${EXPORT_PATH_MARGIN_SECONDS} s margin)`,
+    );
   }
   checkFargateSize(s.fargateCpu, s.fargateMemoryMb);
 }

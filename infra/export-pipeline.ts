@@ -95,9 +95,18 @@ export class ExportPipeline extends pulumi.ComponentResource {
       {
         bucket: bucket.id,
         rules: [
-          { id: "expire-exports", status: "Enabled", filter: { prefix: EXPORTS_PREFIX }, expiration: { days: args.exportRetentionDays } },
-          { id: "expire-parts", status: "Enabled", filter: { prefix: PARTS_PREFIX }, expiration: { days: 1 } },
-          { id: "expire-old-versions", status: "Enabled", filter: {}, noncurrentVersionExpiration: { noncurrentDays: 30 } },
+          // Versioning keeps deleted objects as noncurrent versions: expire those too, per prefix, or an "expired"
+          // export would live on for the noncurrent period.
+          {
+            id: "expire-exports",
+            status: "Enabled",
+            filter: { prefix: EXPORTS_PREFIX },
+            expiration: { days: args.exportRetentionDays },
+            noncurrentVersionExpiration: { noncurrentDays: 1 },
+          },
+          { id: "expire-parts", status: "Enabled", filter: { prefix: PARTS_PREFIX }, expiration: { days: 1 }, noncurrentVersionExpiration: { noncurrentDays: 1 } },
+          { id: "expire-old-document-versions", status: "Enabled", filter: { prefix: DOCUMENTS_PREFIX }, noncurrentVersionExpiration: { noncurrentDays: 30 } },
+          { id: "drop-expired-delete-markers", status: "Enabled", filter: {}, expiration: { expiredObjectDeleteMarker: true } },
           { id: "abort-incomplete-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
         ],
       },
@@ -190,7 +199,14 @@ export class ExportPipeline extends pulumi.ComponentResource {
         network: args.fargate.network,
         // Three heartbeats per HeartbeatSeconds window: one lost call does not fail the job.
         heartbeatIntervalSeconds: Math.max(1, Math.floor(args.fargate.heartbeatSeconds / 3)),
-        environment: { DOCUMENTS_BUCKET: this.bucket.bucket, EXPORTS_PREFIX },
+        environment: {
+          DOCUMENTS_BUCKET: this.bucket.bucket,
+          EXPORTS_PREFIX,
+          // With a task token Step Functions never stops the task itself: the worker ends itself when it makes no
+          // progress for a heartbeat window, or just before the state's timeout.
+          STALL_SECONDS: String(args.fargate.heartbeatSeconds),
+          DEADLINE_SECONDS: String(args.fargate.timeoutSeconds - 60),
+        },
         grants: [
           { sid: "ReadDocuments", actions: ["s3:GetObject"], resources: [this.objects(DOCUMENTS_PREFIX)] },
           { sid: "WriteExports", actions: ["s3:AbortMultipartUpload", "s3:PutObject"], resources: [this.objects(EXPORTS_PREFIX)] },

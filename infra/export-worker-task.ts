@@ -161,7 +161,7 @@ export class ExportWorkerTask extends pulumi.ComponentResource {
     const region = aws.getRegionOutput({}, { parent: this });
     const environment = pulumi.output({ ...args.environment, HEARTBEAT_SECONDS: String(args.heartbeatIntervalSeconds) });
     const containerDefinitions = pulumi
-      .all([this.image.imageUri, this.logGroup.name, region.name, environment])
+      .all([this.image.imageUri, this.logGroup.name, region.region, environment])
       .apply(([image, logGroup, regionName, env]) =>
         JSON.stringify([
           {
@@ -197,6 +197,8 @@ export class ExportWorkerTask extends pulumi.ComponentResource {
         taskRoleArn: this.taskRole.arn,
         volumes: [{ name: "tmp" }],
         containerDefinitions,
+        // Executions started before a deploy still name the previous revision; keep it registered so they can run it.
+        skipDestroy: true,
       },
       { parent: this },
     );

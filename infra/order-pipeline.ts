@@ -49,6 +49,7 @@ export class OrderPipeline extends pulumi.ComponentResource {
   public readonly notificationsKey: aws.kms.Key;
   public readonly failedNotificationsQueue: aws.sqs.Queue;
   public readonly paymentKeyParameter: aws.ssm.Parameter;
+  public readonly paymentKeyEncryptionKey: aws.kms.Key;
   public readonly functions: Record<OrderFunctionKey, LambdaFunction>;
   public readonly stateMachine: StateMachine;
 
@@ -70,9 +71,22 @@ export class OrderPipeline extends pulumi.ComponentResource {
       { parent: this },
     );
     this.createTransportPolicies(name);
+    // Its own key: with the AWS-managed aws/ssm key anyone in the account allowed ssm:GetParameter could read the
+    // gateway key; with this one a reader also needs kms:Decrypt on it, which only the two payment roles get.
+    this.paymentKeyEncryptionKey = new aws.kms.Key(
+      `${name}-payment-key-kms`,
+      { description: "Encrypts the payment gateway key parameter", enableKeyRotation: true, deletionWindowInDays: 30 },
+      { parent: this },
+    );
     this.paymentKeyParameter = new aws.ssm.Parameter(
       `${name}-payment-key`,
-      { name: `/${args.namePrefix}/payment-gateway-key`, type: "SecureString", value: args.paymentGatewayKey, description: "Payment gateway API key" },
+      {
+        name: `/${args.namePrefix}/payment-gateway-key`,
+        type: "SecureString",
+        keyId: this.paymentKeyEncryptionKey.keyId,
+        value: args.paymentGatewayKey,
+        description: "Payment gateway API key",
+      },
       { parent: this },
     );
     this.functions = this.createFunctions(name, args);
@@ -121,7 +135,16 @@ export class OrderPipeline extends pulumi.ComponentResource {
       // SNS encrypts with the topic's key on the publisher's behalf, with the publisher's permissions.
       { sid: "EncryptNotifications", actions: ["kms:Decrypt", "kms:GenerateDataKey"], resources: [this.notificationsKey.arn] },
     ];
-    const readPaymentKey: PolicyStatement = { sid: "ReadPaymentKey", actions: ["ssm:GetParameter"], resources: [this.paymentKeyParameter.arn] };
+    const region = aws.getRegionOutput({}, { parent: this }).region;
+    const readPaymentKey: PolicyStatement[] = [
+      { sid: "ReadPaymentKey", actions: ["ssm:GetParameter"], resources: [this.paymentKeyParameter.arn] },
+      {
+        sid: "DecryptPaymentKey",
+        actions: ["kms:Decrypt"],
+        resources: [this.paymentKeyEncryptionKey.arn],
+        condition: { StringEquals: { "kms:ViaService": pulumi.interpolate`ssm.${region}.amazonaws.com` } },
+      },
+    ];
     const gateway = {
       PAYMENT_GATEWAY_URL: args.paymentGatewayUrl,
       PAYMENT_KEY_PARAMETER: this.paymentKeyParameter.name,
@@ -140,7 +163,7 @@ export class OrderPipeline extends pulumi.ComponentResource {
       paymentProcessing: {
         entry: "handlers/payment-processing.ts",
         description: "Charges the order through the payment gateway (idempotent per order)",
-        grants: [readPaymentKey],
+        grants: readPaymentKey,
         environment: gateway,
       },
       inventoryManagement: {
@@ -177,7 +200,7 @@ export class OrderPipeline extends pulumi.ComponentResource {
       refundPayment: {
         entry: "handlers/refund-payment.ts",
         description: "Compensation: refunds the order's charge (idempotent per order)",
-        grants: [readPaymentKey],
+        grants: readPaymentKey,
         environment: gateway,
       },
       releaseInventory: {

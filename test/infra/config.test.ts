@@ -61,6 +61,12 @@ describe("stack config", () => {
     expect(() => parseSettings({ ...minimal, fargateCpu: 256, fargateMemoryMb: 4096 })).to.throw("`fargateMemoryMb` 4096 is not valid with `fargateCpu` 256");
   });
 
+  it("requires the longest export path (Lambda attempt, then Fargate) to end inside the execution timeout", () => {
+    expect(() => parseSettings({ ...minimal, fargateTimeoutSeconds: 14_000 })).to.throw(
+      "`exportWorkflowTimeoutSeconds` (14400) must cover the longest export path, 14950 s",
+    );
+  });
+
   it("requires the gateway URL", () => {
     expect(() => parseSettings({})).to.throw("`paymentGatewayUrl`");
   });

@@ -80,8 +80,13 @@ describe("ExportPipeline (Pulumi mocks)", function () {
       options: { "awslogs-group": "/ecs/shop-prod-export-worker", "awslogs-region": REGION, "awslogs-stream-prefix": "export" },
     });
     expect(container.image).to.match(/^000000000000\.dkr\.ecr\.eu-central-1\.amazonaws\.com\/.+@sha256:[0-9a-f]{64}$/);
-    expect(container.environment.map((e: any) => e.name)).to.deep.equal(["DOCUMENTS_BUCKET", "EXPORTS_PREFIX", "HEARTBEAT_SECONDS"]);
-    expect(container.environment[2].value).to.equal("40");
+    expect(Object.fromEntries(container.environment.map((e: any) => [e.name, e.value]))).to.deep.include({
+      EXPORTS_PREFIX: "exports/",
+      HEARTBEAT_SECONDS: "40",
+      STALL_SECONDS: "120",
+      DEADLINE_SECONDS: "12940",
+    });
+    expect(td.skipDestroy).to.equal(true);
     const logs = ofType("aws:cloudwatch/logGroup:LogGroup", "exports-prod-worker-logs")[0].inputs;
     expect(logs).to.deep.include({ name: "/ecs/shop-prod-export-worker", retentionInDays: 365 });
   });

@@ -97,13 +97,20 @@ describe("OrderPipeline (Pulumi mocks)", function () {
     });
   });
 
-  it("lets PaymentProcessing and RefundPayment read only the payment key parameter", () => {
+  it("lets PaymentProcessing and RefundPayment read only the payment key parameter, decrypting it only through SSM", () => {
     for (const fn of ["payment-processing", "refund-payment"]) {
       expect(policyOf(`shop-dev-${fn}-role`)).to.deep.equal({
         Version: "2012-10-17",
         Statement: [
           ...common(`shop-dev-${fn}`),
           { Sid: "ReadPaymentKey", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/shop-dev/payment-gateway-key`] },
+          {
+            Sid: "DecryptPaymentKey",
+            Effect: "Allow",
+            Action: ["kms:Decrypt"],
+            Resource: [ofType("aws:kms/key:Key", "orders-dev-payment-key-kms")[0].state.arn],
+            Condition: { StringEquals: { "kms:ViaService": `ssm.${REGION}.amazonaws.com` } },
+          },
         ],
       });
     }
@@ -159,6 +166,7 @@ describe("OrderPipeline (Pulumi mocks)", function () {
     }
     const param = ofType("aws:ssm/parameter:Parameter", "orders-dev-payment-key")[0];
     expect(param.inputs.type).to.equal("SecureString");
+    expect(param.inputs.keyId).to.equal(ofType("aws:kms/key:Key", "orders-dev-payment-key-kms")[0].state.keyId);
   });
 
   it("runs a Standard state machine, logging ALL with X-Ray, whose role invokes only the nine live aliases", async () => {

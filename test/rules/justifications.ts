@@ -48,8 +48,8 @@ export const JUSTIFICATIONS: Justification[] = [
   },
   {
     rule: "AwsSolutions-ECS2",
-    matches: /sets (DOCUMENTS_BUCKET|EXPORTS_PREFIX|HEARTBEAT_SECONDS)(, (DOCUMENTS_BUCKET|EXPORTS_PREFIX|HEARTBEAT_SECONDS))*$/,
-    reason: "Plain, non-secret configuration (bucket name, key prefix, heartbeat interval); the job needs no secret.",
+    matches: /sets (DEADLINE_SECONDS|DOCUMENTS_BUCKET|EXPORTS_PREFIX|HEARTBEAT_SECONDS|STALL_SECONDS)(, (DEADLINE_SECONDS|DOCUMENTS_BUCKET|EXPORTS_PREFIX|HEARTBEAT_SECONDS|STALL_SECONDS))*$/,
+    reason: "Plain, non-secret configuration (bucket name, key prefix, heartbeat, stall and deadline intervals); the job needs no secret.",
   },
   {
     rule: "CKV_AWS_115",
