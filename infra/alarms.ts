@@ -2,11 +2,17 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 
 export interface CountAlarmArgs {
+  /** Physical alarm name. */
   readonly alarmName: string;
+  /** What the on-call engineer reads in the notification. */
   readonly description: string;
+  /** CloudWatch namespace, e.g. `AWS/Lambda`. */
   readonly namespace: string;
+  /** A count metric, e.g. `Errors`, `ExecutionsFailed`. */
   readonly metricName: string;
+  /** Which resource's metric. */
   readonly dimensions: Record<string, pulumi.Input<string>>;
+  /** Topic notified on ALARM and on OK. */
   readonly topicArn: pulumi.Input<string>;
 }
 

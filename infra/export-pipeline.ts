@@ -17,17 +17,23 @@ export const DOCUMENTS_PREFIX = "documents/";
 export const EXPORTS_PREFIX = "exports/";
 export const PARTS_PREFIX = "parts/";
 
+/** Plain values, like OrderPipelineArgs: they come from stack config and are validated before anything is created. */
 export interface ExportPipelineArgs {
+  /** Prefix of physical names, e.g. `order-pipeline-dev`. */
   readonly namePrefix: string;
+  /** Memory, timeout and concurrency per function, from stack config. */
   readonly sizing: Record<ExportFunctionKey, FunctionSizing>;
   /** Estimated seconds per page, per format (the seed measured 30 s/page for PDF). */
   readonly secondsPerPage: { readonly svg: number; readonly pdf: number };
   /** Estimates up to this run in one Lambda invocation (below Lambda's 900 s). */
   readonly lambdaBudgetSeconds: number;
+  /** Page-range exports running at once in the Map state. */
   readonly mapMaxConcurrency: number;
   /** Days exported files are kept. */
   readonly exportRetentionDays: number;
+  /** Upper bound for one export execution; must cover the longest path (checked in config). */
   readonly workflowTimeoutSeconds: number;
+  /** The Fargate worker: size, network, heartbeat window and the state's timeout. */
   readonly fargate: {
     readonly cpu: number;
     readonly memoryMb: number;
@@ -35,8 +41,11 @@ export interface ExportPipelineArgs {
     readonly heartbeatSeconds: number;
     readonly timeoutSeconds: number;
   };
+  /** Days every log group of the pipeline keeps its logs. */
   readonly logRetentionDays: number;
+  /** Level of the handlers' structured logger. */
   readonly logLevel: string;
+  /** Topic the alarms notify. */
   readonly alarmTopicArn: pulumi.Input<string>;
 }
 

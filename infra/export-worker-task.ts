@@ -27,6 +27,7 @@ export interface ExportWorkerTaskArgs {
   readonly environment: Record<string, pulumi.Input<string>>;
   /** What the job itself may do (read documents, write exports), on exact ARNs. The component adds the task-token calls. */
   readonly grants: readonly PolicyStatement[];
+  /** Days the task's log group keeps its logs. */
   readonly logRetentionDays: number;
 }
 
@@ -54,7 +55,22 @@ export class ExportWorkerTask extends pulumi.ComponentResource {
     super("order-pipeline:exports:ExportWorkerTask", name, {}, opts);
     validate(args);
     this.repository = this.createRepository(name);
-    this.image = new awsx.ecr.Image(
+    this.image = this.createImage(name);
+    this.cluster = new aws.ecs.Cluster(`${name}-cluster`, { settings: [{ name: "containerInsights", value: "enabled" }] }, { parent: this });
+    this.logGroup = this.createLogGroup(name, args);
+    this.executionRole = this.createExecutionRole(name, args);
+    this.taskRole = this.createTaskRole(name, args);
+    this.taskDefinition = this.createTaskDefinition(name, args);
+    const network = this.createNetwork(name, args);
+    this.subnetIds = network.subnetIds;
+    this.securityGroup = network.securityGroup;
+    this.assignPublicIp = args.network === "public";
+    this.registerOutputs({ clusterArn: this.cluster.arn, taskDefinitionArn: this.taskDefinition.arn, imageUri: this.image.imageUri });
+  }
+
+  /** Built from our Dockerfile with the repository root as context (the worker bundles handlers/export). */
+  private createImage(name: string): awsx.ecr.Image {
+    return new awsx.ecr.Image(
       `${name}-image`,
       {
         repositoryUrl: this.repository.repositoryUrl,
@@ -64,20 +80,14 @@ export class ExportWorkerTask extends pulumi.ComponentResource {
       },
       { parent: this },
     );
-    this.cluster = new aws.ecs.Cluster(`${name}-cluster`, { settings: [{ name: "containerInsights", value: "enabled" }] }, { parent: this });
-    this.logGroup = new aws.cloudwatch.LogGroup(
+  }
+
+  private createLogGroup(name: string, args: ExportWorkerTaskArgs): aws.cloudwatch.LogGroup {
+    return new aws.cloudwatch.LogGroup(
       `${name}-logs`,
       { name: `/ecs/${args.namePrefix}-export-worker`, retentionInDays: args.logRetentionDays },
       { parent: this },
     );
-    this.executionRole = this.createExecutionRole(name, args);
-    this.taskRole = this.createTaskRole(name, args);
-    this.taskDefinition = this.createTaskDefinition(name, args);
-    const network = this.createNetwork(name, args);
-    this.subnetIds = network.subnetIds;
-    this.securityGroup = network.securityGroup;
-    this.assignPublicIp = args.network === "public";
-    this.registerOutputs({ clusterArn: this.cluster.arn, taskDefinitionArn: this.taskDefinition.arn, imageUri: this.image.imageUri });
   }
 
   private createRepository(name: string): aws.ecr.Repository {

@@ -10,6 +10,10 @@ import { StateMachine } from "./state-machine";
 
 type OrderFunctionKey = keyof OrderFunctionArns;
 
+/**
+ * Plain values rather than `pulumi.Input`s where they size or name things: they come from stack config, and the
+ * component validates them before it creates anything (an Output cannot be checked at that point).
+ */
 export interface OrderPipelineArgs {
   /** Prefix of physical names, e.g. `order-pipeline-dev`; keeps stacks apart in one account. */
   readonly namePrefix: string;
@@ -27,7 +31,9 @@ export interface OrderPipelineArgs {
   readonly supportedShipCountries: readonly string[];
   /** Upper bound for one order execution. */
   readonly workflowTimeoutSeconds: number;
+  /** Days every log group of the pipeline keeps its logs (a CloudWatch retention value). */
   readonly logRetentionDays: number;
+  /** Level of the handlers' structured logger: DEBUG, INFO, WARN or ERROR. */
   readonly logLevel: string;
   /** Topic the alarms notify. */
   readonly alarmTopicArn: pulumi.Input<string>;

@@ -36,15 +36,26 @@ export class StateMachine extends pulumi.ComponentResource {
   constructor(name: string, args: StateMachineArgs, opts?: pulumi.ComponentResourceOptions) {
     super("order-pipeline:workflow:StateMachine", name, {}, opts);
     validate(args);
-    this.logGroup = new aws.cloudwatch.LogGroup(
+    this.logGroup = this.createLogGroup(name, args);
+    this.role = this.createRole(name, args);
+    const policy = this.createPolicy(name, args);
+    this.definition = pulumi.output(args.workflow).apply((w) => JSON.stringify(w.definition, null, 2));
+    this.stateMachine = this.createStateMachine(name, args, policy);
+    this.arn = this.stateMachine.arn;
+    this.createAlarms(name, args);
+    this.registerOutputs({ arn: this.arn, roleArn: this.role.arn });
+  }
+
+  private createLogGroup(name: string, args: StateMachineArgs): aws.cloudwatch.LogGroup {
+    return new aws.cloudwatch.LogGroup(
       `${name}-logs`,
       { name: `/aws/vendedlogs/states/${args.stateMachineName}`, retentionInDays: args.logRetentionDays },
       { parent: this },
     );
-    this.role = this.createRole(name, args);
-    const policy = this.createPolicy(name, args);
-    this.definition = pulumi.output(args.workflow).apply((w) => JSON.stringify(w.definition, null, 2));
-    this.stateMachine = new aws.sfn.StateMachine(
+  }
+
+  private createStateMachine(name: string, args: StateMachineArgs, policy: aws.iam.RolePolicy): aws.sfn.StateMachine {
+    return new aws.sfn.StateMachine(
       `${name}-state-machine`,
       {
         name: args.stateMachineName,
@@ -62,9 +73,6 @@ export class StateMachine extends pulumi.ComponentResource {
       // Step Functions checks the role's permissions when the state machine is created.
       { parent: this, dependsOn: [policy] },
     );
-    this.arn = this.stateMachine.arn;
-    this.createAlarms(name, args);
-    this.registerOutputs({ arn: this.arn, roleArn: this.role.arn });
   }
 
   private createRole(name: string, args: StateMachineArgs): aws.iam.Role {
