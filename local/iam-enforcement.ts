@@ -166,7 +166,11 @@ export function formatIamReport(reports: readonly PrincipalReport[], log: Pick<I
   const lines = [`IAM report — run "${log.run}" on stack ${log.stack}, written ${log.writtenAt}`];
   for (const r of reports) {
     const grants = r.statements.reduce((n, s) => n + list(s.Action).length * list(s.Resource).length, 0);
-    lines.push("", `${r.principal}  (${roleNameOf(r.roleArn)})  ${grants} granted pairs, ${r.used.length} used, ${r.unused.length} unused, ${r.denied.length} denied`);
+    // Granted pairs are patterns (an object-key prefix, a log group's streams); requests name concrete resources.
+    lines.push(
+      "",
+      `${r.principal}  (${roleNameOf(r.roleArn)})  ${grants} granted pairs: ${grants - r.unused.length} used, ${r.unused.length} unused; ${r.used.length} distinct requests allowed, ${r.denied.length} denied`,
+    );
     for (const s of r.statements) lines.push(`  grant  ${s.Sid ?? "(no Sid)"}: ${list(s.Action).join(", ")} on ${list(s.Resource).join(", ")}${s.Condition ? ` if ${JSON.stringify(s.Condition)}` : ""}`);
     for (const u of r.used) lines.push(`  used   ${u.action} ${u.resource} ×${u.count}`);
     for (const u of r.unused) lines.push(`  unused ${u.sid}: ${u.action} ${u.resource}`);
