@@ -17,6 +17,9 @@ export const DOCUMENTS_PREFIX = "documents/";
 export const EXPORTS_PREFIX = "exports/";
 export const PARTS_PREFIX = "parts/";
 
+/** Time the Fargate state's TimeoutSeconds spends before the worker starts: task provisioning and the image pull. */
+const FARGATE_STARTUP_ALLOWANCE_SECONDS = 300;
+
 /** Plain values, like OrderPipelineArgs: they come from stack config and are validated before anything is created. */
 export interface ExportPipelineArgs {
   /** Prefix of physical names, e.g. `order-pipeline-dev`. */
@@ -199,6 +202,7 @@ export class ExportPipeline extends pulumi.ComponentResource {
   }
 
   private createWorker(name: string, args: ExportPipelineArgs): ExportWorkerTask {
+    const heartbeatInterval = Math.max(1, Math.floor(args.fargate.heartbeatSeconds / 3));
     return new ExportWorkerTask(
       `${name}-worker`,
       {
@@ -207,14 +211,16 @@ export class ExportPipeline extends pulumi.ComponentResource {
         memoryMb: args.fargate.memoryMb,
         network: args.fargate.network,
         // Three heartbeats per HeartbeatSeconds window: one lost call does not fail the job.
-        heartbeatIntervalSeconds: Math.max(1, Math.floor(args.fargate.heartbeatSeconds / 3)),
+        heartbeatIntervalSeconds: heartbeatInterval,
         environment: {
           DOCUMENTS_BUCKET: this.bucket.bucket,
           EXPORTS_PREFIX,
-          // With a task token Step Functions never stops the task itself: the worker ends itself when it makes no
-          // progress for a heartbeat window, or just before the state's timeout.
-          STALL_SECONDS: String(args.fargate.heartbeatSeconds),
-          DEADLINE_SECONDS: String(args.fargate.timeoutSeconds - 60),
+          // With a task token Step Functions never stops the task itself, so the worker ends itself: when it has made
+          // no progress for a while — early enough to report WorkerStalled before the state's heartbeat timeout
+          // (the last heartbeat may be an interval old) — or before the state's timeout, which also counts
+          // Fargate's start-up (provisioning, image pull).
+          STALL_SECONDS: String(Math.max(10, args.fargate.heartbeatSeconds - heartbeatInterval - 10)),
+          DEADLINE_SECONDS: String(Math.max(60, args.fargate.timeoutSeconds - FARGATE_STARTUP_ALLOWANCE_SECONDS)),
         },
         grants: [
           { sid: "ReadDocuments", actions: ["s3:GetObject"], resources: [this.objects(DOCUMENTS_PREFIX)] },

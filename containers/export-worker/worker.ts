@@ -13,9 +13,13 @@ import { EXPORT_STATE_FORMAT_VERSION } from "../../handlers/shared/format";
  * and S3 code as the Lambda exporters. Started by Step Functions (`ecs:runTask.waitForTaskToken`) with the task token
  * in `TASK_TOKEN`; it heartbeats while it works and reports the result with SendTaskSuccess / SendTaskFailure.
  *
+ * Step Functions never stops the task itself (not on HeartbeatTimeout, TimeoutSeconds or an aborted execution), so
+ * the worker watches itself: it heartbeats only when the job has made progress since the last heartbeat, and gives up
+ * on its own — SendTaskFailure, then exit — after `STALL_SECONDS` without progress or `DEADLINE_SECONDS` in all.
+ *
  * Environment: `EXPORT_JOB` (JSON `{ formatVersion: 1, jobId, documentKey, format }`), `DOCUMENTS_BUCKET`,
- * `EXPORTS_PREFIX` (default `exports/`), `HEARTBEAT_SECONDS` (default 60), `TASK_TOKEN` (optional: without it the
- * worker only exits with its code, e.g. when run by hand).
+ * `EXPORTS_PREFIX` (default `exports/`), `HEARTBEAT_SECONDS`, `STALL_SECONDS`, `DEADLINE_SECONDS` (see
+ * readWatchdogConfig), `TASK_TOKEN` (optional: without it the worker only exits with its code, e.g. when run by hand).
  */
 
 /** Exit codes: what went wrong, for whoever reads the stopped task's `exitCode`. */
@@ -25,7 +29,7 @@ export const EXIT_CODES = {
   badInput: 2,
   /** The document is invalid or of an unsupported format version. */
   invalidDocument: 3,
-  /** Rendering or uploading failed (or the task was stopped). */
+  /** Rendering or uploading failed, stalled or ran past DEADLINE_SECONDS (or the task was stopped). */
   exportFailed: 4,
   /** The result could not be reported to Step Functions (including a lost task token). Takes precedence. */
   unreported: 5,
@@ -38,6 +42,48 @@ const MAX_CAUSE_LENGTH = 32_768;
 const TOKEN_GONE = new Set(["TaskTimedOut", "TaskDoesNotExist", "InvalidToken"]);
 /** Progress is logged about this many times per job (and after the last page). */
 const PROGRESS_LINES = 20;
+/**
+ * Once the work is told to stop, how long it may take to wind down (abort its multipart upload) before the worker
+ * reports and exits anyway: a request stuck on a dead connection must not keep the task running.
+ */
+const STOP_GRACE_MS = 5_000;
+
+export interface WatchdogConfig {
+  /** Interval of SendTaskHeartbeat, sent only when there was progress since the last one (`HEARTBEAT_SECONDS`). */
+  readonly heartbeatMs: number;
+  /** Time without progress after which the worker gives up (`STALL_SECONDS`). */
+  readonly stallMs: number;
+  /** Time after which the worker gives up however the job is going (`DEADLINE_SECONDS`); none when unset. */
+  readonly deadlineMs?: number;
+}
+
+function secondsEnv(env: Env, name: string, min: number, max: number): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new Error(`\`${name}\` must be a number of seconds from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+  }
+  return value;
+}
+
+/**
+ * `HEARTBEAT_SECONDS`: default 60, ≤ 3,600. `STALL_SECONDS`: 10–3,600, default 3 × HEARTBEAT_SECONDS (within those
+ * bounds) — a few heartbeats' worth, so one slow S3 response is not a stall. `DEADLINE_SECONDS`: 60–86,400, optional;
+ * infrastructure sets it just below the state's TimeoutSeconds, so the worker's own failure is the one reported.
+ *
+ * @throws Error naming the variable
+ */
+export function readWatchdogConfig(env: Env): WatchdogConfig {
+  const heartbeatSeconds = positiveNumberEnv(env, "HEARTBEAT_SECONDS", 60, 3_600);
+  const stallSeconds = secondsEnv(env, "STALL_SECONDS", 10, 3_600) ?? Math.min(Math.max(3 * heartbeatSeconds, 10), 3_600);
+  const deadlineSeconds = secondsEnv(env, "DEADLINE_SECONDS", 60, 86_400);
+  return {
+    heartbeatMs: heartbeatSeconds * 1000,
+    stallMs: stallSeconds * 1000,
+    ...(deadlineSeconds === undefined ? {} : { deadlineMs: deadlineSeconds * 1000 }),
+  };
+}
 
 export interface WorkerDeps {
   readonly s3: S3Client;
@@ -62,6 +108,70 @@ class TaskTokenLostError extends Error {
     super(`Step Functions no longer accepts this task's token: ${(cause as Error).message}`, { cause });
     this.name = "TaskTokenLost";
   }
+}
+
+/** The job made no progress for STALL_SECONDS (reported as SendTaskFailure `error`, for a `Catch`). */
+export class WorkerStalledError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "WorkerStalled";
+  }
+}
+
+/** The job ran for DEADLINE_SECONDS without finishing. */
+export class WorkerDeadlineExceededError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "WorkerDeadlineExceeded";
+  }
+}
+
+/** What the watchdog knows of the job's progress. */
+class Progress {
+  /** Counts progress events, so a heartbeat can tell whether any happened since the last one. */
+  count = 0;
+  at = Date.now();
+  pagesDone = 0;
+  pages?: number;
+
+  advance(): void {
+    this.count++;
+    this.at = Date.now();
+  }
+
+  describe(): string {
+    return this.pages === undefined ? "no page rendered yet" : `${this.pagesDone} of ${this.pages} pages done`;
+  }
+}
+
+/**
+ * The S3 client as the export sees it, with every response and every chunk of a downloaded body counted as progress:
+ * runExportJob reports rendered pages only, and the scan that counts the pages and the part uploads would otherwise
+ * look like a stall. Requests carry `signal`, and on abort a downloaded body is destroyed: a read stalled on a dead
+ * connection then fails at once instead of holding the export (and its finally) forever.
+ */
+function watchedS3(s3: S3Client, signal: AbortSignal, onProgress: () => void): S3Client {
+  const send = async (command: Parameters<S3Client["send"]>[0], options?: Parameters<S3Client["send"]>[1]): Promise<unknown> => {
+    const output = (await s3.send(command, { abortSignal: signal, ...options })) as { Body?: unknown };
+    onProgress();
+    const body = output.Body as (AsyncIterable<Uint8Array> & { destroy?: () => void }) | undefined;
+    if (body === undefined || typeof body[Symbol.asyncIterator] !== "function") return output;
+    // Destroyed without an error: a Readable destroyed with one emits "error", which nobody may be listening for.
+    const destroy = (): void => body.destroy?.();
+    signal.addEventListener("abort", destroy, { once: true });
+    async function* counted(): AsyncGenerator<Uint8Array> {
+      try {
+        for await (const chunk of body!) {
+          onProgress();
+          yield chunk;
+        }
+      } finally {
+        signal.removeEventListener("abort", destroy);
+      }
+    }
+    return { ...output, Body: counted() };
+  };
+  return new Proxy(s3, { get: (target, property) => (property === "send" ? send : Reflect.get(target, property)) });
 }
 
 function exitCodeFor(error: unknown): number {
@@ -103,7 +213,7 @@ export async function run(env: Env, deps: WorkerDeps): Promise<number> {
 
   let job: WorkerJob;
   let config: ReturnType<typeof readExportsConfig>;
-  let heartbeatMs: number;
+  let watchdog: WatchdogConfig;
   try {
     let raw: unknown;
     try {
@@ -113,20 +223,31 @@ export async function run(env: Env, deps: WorkerDeps): Promise<number> {
     }
     job = parseRequest(workerJobSchema, raw, "EXPORT_JOB");
     config = readExportsConfig(env);
-    heartbeatMs = positiveNumberEnv(env, "HEARTBEAT_SECONDS", 60, 3_600) * 1000;
+    watchdog = readWatchdogConfig(env);
   } catch (error) {
     return fail(error, EXIT_CODES.badInput);
   }
 
-  // One controller for everything that must stop the work: the task being stopped, or its token being gone.
+  // One controller for everything that must stop the work: the task being stopped, its token being gone, a stall or
+  // the deadline.
   const work = new AbortController();
   const onStop = (): void => work.abort(deps.signal?.reason ?? new Error("the task was asked to stop"));
   if (deps.signal?.aborted) onStop();
   deps.signal?.addEventListener("abort", onStop, { once: true });
+
+  const progress = new Progress();
+  let heartbeatCount = progress.count;
   const heartbeat =
     taskToken === undefined
       ? undefined
       : setInterval(() => {
+          // Heartbeats say "still getting somewhere", not "still running": a worker stuck on a dead connection
+          // stops sending them, and Step Functions' HeartbeatSeconds can catch it as well as the stall timer below.
+          if (progress.count === heartbeatCount) {
+            log.debug("no progress since the last heartbeat; none sent", { idleSeconds: (Date.now() - progress.at) / 1000 });
+            return;
+          }
+          heartbeatCount = progress.count;
           sfn.send(new SendTaskHeartbeatCommand({ taskToken })).then(
             () => log.debug("heartbeat sent"),
             (error: Error) => {
@@ -134,22 +255,80 @@ export async function run(env: Env, deps: WorkerDeps): Promise<number> {
               else log.warn("heartbeat failed; retrying at the next interval", { error: error.name, reason: error.message });
             },
           );
-        }, heartbeatMs);
+        }, watchdog.heartbeatMs);
+  // Re-armed for the time left rather than reset on every chunk, which would be a timer operation per 16 KiB read.
+  let stallTimer: NodeJS.Timeout | undefined;
+  const checkStall = (): void => {
+    const idleMs = Date.now() - progress.at;
+    if (idleMs < watchdog.stallMs) {
+      stallTimer = setTimeout(checkStall, watchdog.stallMs - idleMs);
+      return;
+    }
+    work.abort(
+      new WorkerStalledError(
+        `no progress for ${watchdog.stallMs / 1000} s (STALL_SECONDS); last progress at ${new Date(progress.at).toISOString()}: ${progress.describe()}`,
+      ),
+    );
+  };
+  stallTimer = setTimeout(checkStall, watchdog.stallMs);
+  const deadlineTimer =
+    watchdog.deadlineMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          work.abort(
+            new WorkerDeadlineExceededError(
+              `the job ran for ${watchdog.deadlineMs! / 1000} s (DEADLINE_SECONDS) without finishing: ${progress.describe()}`,
+            ),
+          );
+        }, watchdog.deadlineMs);
+  const stopTimers = (): void => {
+    clearInterval(heartbeat);
+    clearTimeout(stallTimer);
+    clearTimeout(deadlineTimer);
+  };
+  work.signal.addEventListener("abort", stopTimers, { once: true });
+  const stopped = new Promise<void>((resolve) => {
+    if (work.signal.aborted) resolve();
+    else work.signal.addEventListener("abort", () => resolve(), { once: true });
+  });
+
+  /**
+   * The export's result; once the work is told to stop, its own failure if it comes within STOP_GRACE_MS (it has
+   * aborted its multipart upload), else the reason it was stopped — the worker does not wait for a hung request.
+   */
+  async function outcome<T>(exporting: Promise<T>): Promise<T> {
+    const settled = exporting.then(
+      () => true,
+      () => true,
+    );
+    if (await Promise.race([settled, stopped.then(() => false)])) return exporting;
+    let grace: NodeJS.Timeout | undefined;
+    const inTime = await Promise.race([settled, new Promise<false>((resolve) => (grace = setTimeout(resolve, STOP_GRACE_MS, false)))]);
+    clearTimeout(grace);
+    if (inTime) return exporting;
+    log.warn("the work did not stop in time; reporting without waiting for it", { graceSeconds: STOP_GRACE_MS / 1000 });
+    throw work.signal.reason;
+  }
 
   const outputKey = exportKey(config.exportsPrefix, job.jobId, job.format);
   log.info("export started", { jobId: job.jobId, documentKey: job.documentKey, format: job.format, outputKey });
   try {
-    const exported = await runExportJob(
-      { s3: deps.s3, bucket: config.bucket, render: RENDERERS[job.format] },
-      { jobId: job.jobId, documentKey: job.documentKey, format: job.format, outputKey, runtime: "fargate" },
-      {
-        signal: work.signal,
-        onProgress: (done, total) => {
-          const step = Math.max(1, Math.ceil(total / PROGRESS_LINES));
-          if (done % step === 0 || done === total) log.info("progress", { jobId: job.jobId, pagesDone: done, pages: total });
+    const exported = await outcome(
+      runExportJob(
+        { s3: watchedS3(deps.s3, work.signal, () => progress.advance()), bucket: config.bucket, render: RENDERERS[job.format] },
+        { jobId: job.jobId, documentKey: job.documentKey, format: job.format, outputKey, runtime: "fargate" },
+        {
+          signal: work.signal,
+          onProgress: (done, total) => {
+            progress.pagesDone = done;
+            progress.pages = total;
+            progress.advance();
+            const step = Math.max(1, Math.ceil(total / PROGRESS_LINES));
+            if (done % step === 0 || done === total) log.info("progress", { jobId: job.jobId, pagesDone: done, pages: total });
+          },
+          onWarning: (message) => log.warn("svg-to-pdfkit warning", { reason: message }),
         },
-        onWarning: (message) => log.warn("svg-to-pdfkit warning", { reason: message }),
-      },
+      ),
     );
     const result: WorkerResult = { formatVersion: EXPORT_STATE_FORMAT_VERSION, jobId: job.jobId, ...exported, runtime: "fargate" };
     log.info("export written", { ...result });
@@ -169,7 +348,7 @@ export async function run(env: Env, deps: WorkerDeps): Promise<number> {
     }
     return fail(reason, exitCodeFor(reason));
   } finally {
-    if (heartbeat !== undefined) clearInterval(heartbeat);
+    stopTimers();
     deps.signal?.removeEventListener("abort", onStop);
   }
 }

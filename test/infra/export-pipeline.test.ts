@@ -83,8 +83,8 @@ describe("ExportPipeline (Pulumi mocks)", function () {
     expect(Object.fromEntries(container.environment.map((e: any) => [e.name, e.value]))).to.deep.include({
       EXPORTS_PREFIX: "exports/",
       HEARTBEAT_SECONDS: "40",
-      STALL_SECONDS: "120",
-      DEADLINE_SECONDS: "12940",
+      STALL_SECONDS: "70",
+      DEADLINE_SECONDS: "12700",
     });
     expect(td.skipDestroy).to.equal(true);
     const logs = ofType("aws:cloudwatch/logGroup:LogGroup", "exports-prod-worker-logs")[0].inputs;
