@@ -79,8 +79,9 @@ describe("fault matrix (local cloud from index.ts)", function () {
     cloud.ecs.faults.push(
       { family, kind: "crash", afterMs: 0, afterOutputIncludes: "export started", environmentIncludes: "fm-crash", remaining: 1 },
       { family, kind: "hang", afterMs: 0, afterOutputIncludes: "export started", hangMs: 15_000, environmentIncludes: "fm-hang", remaining: 1 },
-      // Frozen for longer than the heartbeat interval, not the HeartbeatSeconds: it catches up with a heartbeat.
-      { family, kind: "stall", afterMs: 100, afterOutputIncludes: "export started", stallMs: 4_000, environmentIncludes: "fm-stall", remaining: 1 },
+      // Frozen right after its first progress, for longer than the heartbeat interval but less than HeartbeatSeconds:
+      // on resuming it reports that progress with a heartbeat and finishes.
+      { family, kind: "stall", afterMs: 0, afterOutputIncludes: "pagesDone", stallMs: 4_000, environmentIncludes: "fm-stall", remaining: 1 },
     );
     // 13. the document is gone by the time the container reads it: the worker reports SendTaskFailure.
     cloud.frontDoor.faults.push({ service: "s3", principal: family, resource: `arn:aws:s3:::${cloud.output("documentsBucket")}/documents/fm-vanishing.json`, error: { code: "NoSuchKey", message: "The specified key does not exist.", status: 404 } });
