@@ -14,8 +14,6 @@ export interface BundleOptions {
   readonly entry: string;
   /** Output folder name under `.build/lambda/` (the function's physical name keeps stacks apart). */
   readonly name: string;
-  /** Files copied beside the bundle (e.g. font metrics a library reads from disk). */
-  readonly assets?: readonly { readonly from: string; readonly to: string }[];
   /** Module ids left out of the bundle and loaded from the runtime instead. */
   readonly external?: readonly string[];
   /** esbuild plugins a handler's dependencies need (e.g. to bundle a library's lazily loaded data modules). */
@@ -23,7 +21,7 @@ export interface BundleOptions {
 }
 
 export interface Bundle {
-  /** Absolute folder holding `index.mjs` (and assets): what Lambda receives as its code archive. */
+  /** Absolute folder holding `index.mjs`: what Lambda receives as its code archive. */
   readonly dir: string;
   /** Size of `index.mjs` in bytes. */
   readonly bytes: number;
@@ -79,12 +77,6 @@ export async function bundleHandler(options: BundleOptions): Promise<Bundle> {
       throw new Error(`bundling ${options.entry} failed: ${result.errors.map((e) => e.text).join("; ")}`);
     }
     const hash = createHash("sha256").update(fs.readFileSync(outfile));
-    for (const asset of options.assets ?? []) {
-      const target = path.join(staging, asset.to);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.copyFileSync(asset.from, target);
-      hash.update(asset.to).update(fs.readFileSync(target));
-    }
     const dir = path.join(home, hash.digest("hex").slice(0, 16));
     if (!fs.existsSync(dir)) {
       try {

@@ -35,8 +35,6 @@ export interface LambdaFunctionArgs {
   readonly reservedConcurrency?: number;
   /** Pre-initialised environments on the `live` alias. @default none */
   readonly provisionedConcurrency?: number;
-  /** Files the bundle needs beside it at run time. @default [] */
-  readonly bundleAssets?: readonly { readonly from: string; readonly to: string }[];
   /** esbuild plugins the handler's dependencies need. @default [] */
   readonly bundlePlugins?: readonly Plugin[];
   /** Topic the Errors alarm notifies. @default no alarm */
@@ -70,7 +68,7 @@ export class LambdaFunction extends pulumi.ComponentResource {
     super("order-pipeline:compute:LambdaFunction", name, {}, opts);
     validate(args);
     this.functionName = args.functionName;
-    this.bundle = pulumi.output(bundleHandler({ entry: args.entry, name: args.functionName, assets: args.bundleAssets, plugins: args.bundlePlugins }));
+    this.bundle = pulumi.output(bundleHandler({ entry: args.entry, name: args.functionName, plugins: args.bundlePlugins }));
     this.logGroup = this.createLogGroup(name, args);
     this.role = this.createRole(name, args);
     this.policy = this.createPolicy(name, args);

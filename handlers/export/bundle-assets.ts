@@ -7,7 +7,7 @@ import { pdfkitStandardFonts } from "./bundle/esbuild.mjs";
  * PDFKit ≥ 0.18 loads its standard-font metrics as JS modules through `createRequire(import.meta.url)` and its
  * package `imports` map, which esbuild cannot follow; bundled as-is, the first PDF fails with "Cannot find module
  * '#standard-fonts/Helvetica'". `EXPORTER_BUNDLE_PLUGINS` compiles those modules into the bundle instead (see
- * bundle/esbuild.mjs), so the bundle is one self-contained file and there are no assets to copy.
+ * bundle/esbuild.mjs), so the bundle is one self-contained file.
  *
  * Also needed, as for any CommonJS dependency in an ESM bundle: a banner defining `require`
  * (`createRequire(import.meta.url)`). `exporterBuildOptions()` is a complete option set (bundle, node, ESM, node22,
@@ -17,16 +17,3 @@ export { exporterBuildOptions, pdfkitStandardFonts } from "./bundle/esbuild.mjs"
 
 /** esbuild plugins for the exporter bundles: pass them with the bundler's own options. */
 export const EXPORTER_BUNDLE_PLUGINS: readonly Plugin[] = [pdfkitStandardFonts()];
-
-export interface BundleAsset {
-  /** Absolute path of the file to copy. */
-  readonly from: string;
-  /** Path relative to the bundle's directory. */
-  readonly to: string;
-}
-
-/**
- * Files to copy beside an exporter bundle: none, given EXPORTER_BUNDLE_PLUGINS (the font data is inside the bundle and
- * nothing else reads files at run time). Kept, empty, so a bundler written against an asset list needs no change.
- */
-export const EXPORTER_BUNDLE_ASSETS: readonly BundleAsset[] = [];
