@@ -184,11 +184,17 @@ export interface DeployResult {
   readonly durationMs: number;
 }
 
+/** What answers the program host: the local provider (provisions), or the offline plan (only records). */
+export interface ProgramRegistrar {
+  register(args: RegistrationArgs): Promise<{ id: string; state: Record<string, any> }>;
+  call(token: string, inputs: unknown): Record<string, unknown>;
+}
+
 /**
- * Runs the program (`entry`) in a child process under Pulumi mocks that forward every registration here. Resolves
- * with the program's exported outputs once every registration has been provisioned.
+ * Runs the program (`entry`) in a child process under Pulumi mocks that forward every registration to `provider`.
+ * Resolves with the program's exported outputs once every registration has been answered.
  */
-export function deployProgram(provider: LocalProvider, options: { entry: string; projectDir: string; config: StackConfig; quiet?: boolean }): Promise<DeployResult> {
+export function deployProgram(provider: ProgramRegistrar, options: { entry: string; projectDir: string; config: StackConfig; quiet?: boolean }): Promise<DeployResult> {
   const started = Date.now();
   const setup: HostSetup = {
     entry: path.resolve(options.projectDir, options.entry),

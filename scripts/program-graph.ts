@@ -1,33 +1,8 @@
-import { fork } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import * as fs from "node:fs";
 import * as path from "node:path";
-import type { HostSetup, RegistrationArgs } from "../local/program-host";
+import type { RegistrationArgs } from "../local/program-host";
+import { deployProgram, ProgramRegistrar } from "../local/provider";
 import { invokeResult, resourceState } from "../local/resource-state";
-import { loadStackConfig, StackConfig } from "../local/stack-config";
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const yaml: { load(text: string): unknown } = require("js-yaml");
-
-/**
- * Secrets declared in Pulumi.yaml (`secret: true`) that the stack file does not set yet get a throwaway value, so the
- * program runs offline; a real `pulumi up` still refuses to run without them.
- */
-export function withDeclaredSecrets(config: StackConfig): StackConfig {
-  const project = yaml.load(fs.readFileSync(path.join(PROJECT_ROOT, "Pulumi.yaml"), "utf8")) as { config?: Record<string, { secret?: boolean }> };
-  const values = { ...config.values };
-  const secretKeys = [...config.secretKeys];
-  const notes = [...config.notes];
-  for (const [key, declaration] of Object.entries(project.config ?? {})) {
-    const full = key.includes(":") ? key : `${config.project}:${key}`;
-    if (declaration?.secret && values[full] === undefined) {
-      values[full] = `offline-${randomBytes(12).toString("hex")}`;
-      secretKeys.push(full);
-      notes.push(`${full}: declared secret not set in the stack file; a throwaway value is used offline`);
-    }
-  }
-  return { ...config, values, secretKeys, notes };
-}
+import { loadStackConfig } from "../local/stack-config";
 
 /**
  * Runs the Pulumi program (index.ts) under mocks in a child process and returns the resource graph it registers,
@@ -65,38 +40,17 @@ export function programGraph(stack = "dev", overrides: Record<string, string> = 
 }
 
 async function runProgram(stack: string, overrides: Record<string, string>): Promise<ProgramGraph> {
-  const config = withDeclaredSecrets(loadStackConfig({ projectDir: PROJECT_ROOT, stack, overrides }));
-  const setup: HostSetup = {
-    entry: path.join(PROJECT_ROOT, "index.ts"),
-    project: config.project,
-    stack,
-    config: config.values,
-    secretKeys: config.secretKeys,
-  };
+  // Declared secrets the stack file lacks (paymentGatewayKey) get a throwaway value here; `pulumi up` still needs them.
+  const config = loadStackConfig({ projectDir: PROJECT_ROOT, stack, overrides });
   const resources: GraphResource[] = [];
-  const child = fork(path.join(PROJECT_ROOT, "local", "program-host.ts"), [], {
-    execArgv: ["--import", "tsx"],
-    env: { ...process.env, LOCAL_PROGRAM_SETUP: JSON.stringify(setup) },
-    stdio: ["ignore", "inherit", "inherit", "ipc"],
-  });
-  return new Promise<ProgramGraph>((resolve, reject) => {
-    child.on("message", (msg: any) => {
-      if (msg.kind === "register") {
-        const args = msg.args as RegistrationArgs;
-        const result = resourceState({ type: args.type, name: args.name, inputs: args.inputs }, config.region);
-        resources.push({ type: args.type, name: args.name, custom: args.custom, inputs: args.inputs, state: result.state });
-        child.send({ kind: "reply", seq: msg.seq, result });
-      } else if (msg.kind === "call") {
-        child.send({ kind: "reply", seq: msg.seq, result: invokeResult(msg.token, config.region) });
-      } else if (msg.kind === "done") {
-        resolve({ stack, region: config.region, resources, outputs: msg.outputs });
-        child.kill();
-      } else if (msg.kind === "failed") {
-        reject(new Error(`the program failed under mocks: ${msg.error}`));
-      }
-    });
-    child.on("exit", (code) => {
-      if (code) reject(new Error(`program host exited with code ${code}`));
-    });
-  });
+  const recorder: ProgramRegistrar = {
+    async register(args: RegistrationArgs) {
+      const result = resourceState({ type: args.type, name: args.name, inputs: args.inputs }, config.region);
+      resources.push({ type: args.type, name: args.name, custom: args.custom, inputs: args.inputs, state: result.state });
+      return result;
+    },
+    call: (token) => invokeResult(token, config.region),
+  };
+  const { outputs } = await deployProgram(recorder, { entry: "index.ts", projectDir: PROJECT_ROOT, config, quiet: true });
+  return { stack, region: config.region, resources, outputs };
 }
