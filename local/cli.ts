@@ -19,7 +19,7 @@ import { runDemo } from "./demo";
 import { formatIamReport, IamLog, iamLogPath, iamReport, writeIamLog } from "./iam-enforcement";
 import { formatBoot, formatExecution } from "./report";
 import { CatalogueEntry, ExportRun, Operator, OrderRun } from "./scenarios";
-import { LogLine } from "./lambda-runtime";
+import type { LogLine } from "./log-lines";
 import { watchExportProgress } from "./progress";
 import { StackConfigError } from "./stack-config";
 

@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Principal, PrincipalRegistry } from "./principals";
 import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "./resource-state";
-import { LogLine } from "./lambda-runtime";
+import { keepLog, LogLine, onLines } from "./log-lines";
 import { ServiceError } from "./services/errors";
 
 /** A container definition as ECS takes it (the fields the local runtime uses). */
@@ -354,24 +354,12 @@ export class EcsRuntime extends EventEmitter {
   }
 
   private pipe(task: TaskRecord, stream: NodeJS.ReadableStream, kind: "stdout" | "stderr"): void {
-    let buffered = "";
-    stream.setEncoding("utf8");
-    stream.on("data", (chunk: string) => {
-      buffered += chunk;
-      let nl: number;
-      while ((nl = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (!line.trim()) continue;
-        if (kind === "stderr") {
-          task.stderrTail.push(line);
-          if (task.stderrTail.length > 20) task.stderrTail.shift();
-        }
-        const entry: LogLine = { source: `${task.family}/${task.taskId}`, stream: kind, line, time: Date.now() };
-        if (this.logs.length > 20_000) this.logs.splice(0, 10_000);
-        this.logs.push(entry);
-        this.emit("log", entry);
+    onLines(stream, (line) => {
+      if (kind === "stderr") {
+        task.stderrTail.push(line);
+        if (task.stderrTail.length > 20) task.stderrTail.shift();
       }
+      keepLog(this.logs, this, { source: `${task.family}/${task.taskId}`, stream: kind, line, time: Date.now() });
     });
   }
 

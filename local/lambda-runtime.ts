@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
+import { keepLog, LogLine, onLines } from "./log-lines";
 import { Principal, PrincipalRegistry } from "./principals";
 
 /** What the runtime needs of a deployed function; all of it comes from the `aws:lambda/function:Function` inputs. */
@@ -68,14 +69,6 @@ export interface LambdaFault {
   remaining?: number;
   /** How many invocations this fault has failed so far. */
   hits?: number;
-}
-
-export interface LogLine {
-  readonly source: string;
-  readonly requestId?: string;
-  readonly stream: "stdout" | "stderr";
-  readonly line: string;
-  readonly time: number;
 }
 
 interface Environment {
@@ -377,21 +370,7 @@ export class LambdaRuntime extends EventEmitter {
   }
 
   private pipeLogs(source: string, env: Environment, stream: NodeJS.ReadableStream, kind: "stdout" | "stderr"): void {
-    let buffered = "";
-    stream.setEncoding("utf8");
-    stream.on("data", (chunk: string) => {
-      buffered += chunk;
-      let nl: number;
-      while ((nl = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (!line.trim()) continue;
-        const entry: LogLine = { source, requestId: env.requestId, stream: kind, line, time: Date.now() };
-        if (this.logs.length > 20_000) this.logs.splice(0, 10_000);
-        this.logs.push(entry);
-        this.emit("log", entry);
-      }
-    });
+    onLines(stream, (line) => keepLog(this.logs, this, { source, requestId: env.requestId, stream: kind, line, time: Date.now() }));
   }
 
   private environmentOf(spec: FunctionSpec, principal: Principal): Record<string, string> {

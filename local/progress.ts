@@ -1,5 +1,5 @@
 import type { LocalCloud } from "./cloud";
-import type { LogLine } from "./lambda-runtime";
+import type { LogLine } from "./log-lines";
 import type { ExecutionRecord } from "./sfn-runtime";
 
 /**
