@@ -1,48 +1,16 @@
 import * as pulumi from "@pulumi/pulumi";
 import { AlarmChannel } from "./infra/alarm-channel";
 import { readPaymentGatewayKey, readSettings } from "./infra/config";
-import { ExportPipeline } from "./infra/export-pipeline";
-import { OrderPipeline } from "./infra/order-pipeline";
+import { ExportPipeline, exportPipelineArgs } from "./infra/export-pipeline";
+import { OrderPipeline, orderPipelineArgs } from "./infra/order-pipeline";
 
 // Stack config → components → resources. Nothing else happens here.
 const settings = readSettings();
 const namePrefix = `${pulumi.getProject()}-${pulumi.getStack()}`;
 
 const alarms = new AlarmChannel("alarms", { email: settings.alarmEmail });
-
-const orders = new OrderPipeline("orders", {
-  namePrefix,
-  sizing: settings.functions,
-  paymentGatewayUrl: settings.paymentGatewayUrl,
-  paymentGatewayKey: readPaymentGatewayKey(),
-  paymentTimeoutMs: settings.paymentTimeoutMs,
-  currency: settings.currency,
-  supportedShipCountries: settings.supportedShipCountries,
-  workflowTimeoutSeconds: settings.orderWorkflowTimeoutSeconds,
-  logRetentionDays: settings.logRetentionDays,
-  logLevel: settings.logLevel,
-  alarmTopicArn: alarms.topic.arn,
-});
-
-const exportsPipeline = new ExportPipeline("exports", {
-  namePrefix,
-  sizing: settings.functions,
-  secondsPerPage: { svg: settings.exportSecondsPerPageSvg, pdf: settings.exportSecondsPerPagePdf },
-  lambdaBudgetSeconds: settings.exportLambdaBudgetSeconds,
-  mapMaxConcurrency: settings.exportMapMaxConcurrency,
-  exportRetentionDays: settings.exportRetentionDays,
-  workflowTimeoutSeconds: settings.exportWorkflowTimeoutSeconds,
-  fargate: {
-    cpu: settings.fargateCpu,
-    memoryMb: settings.fargateMemoryMb,
-    network: settings.fargateNetwork,
-    heartbeatSeconds: settings.fargateHeartbeatSeconds,
-    timeoutSeconds: settings.fargateTimeoutSeconds,
-  },
-  logRetentionDays: settings.logRetentionDays,
-  logLevel: settings.logLevel,
-  alarmTopicArn: alarms.topic.arn,
-});
+const orders = new OrderPipeline("orders", orderPipelineArgs(settings, { namePrefix, paymentGatewayKey: readPaymentGatewayKey(), alarmTopicArn: alarms.topic.arn }));
+const exportsPipeline = new ExportPipeline("exports", exportPipelineArgs(settings, { namePrefix, alarmTopicArn: alarms.topic.arn }));
 
 export const orderStateMachineArn = orders.stateMachine.arn;
 export const ordersTable = orders.ordersTable.name;

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EXPORTER_BUNDLE_PLUGINS } from "../handlers/export/bundle-assets";
-import { FunctionSizing } from "./config";
+import { FunctionSizing, Settings } from "./config";
 import { ExportFunctionArns, exportWorkflow } from "./export-workflow";
 import { EXPORT_WORKER_CONTAINER, ExportWorkerTask } from "./export-worker-task";
 import { createFunctionSet, FunctionSpec, invokeArns, timeoutsOf } from "./function-set";
@@ -50,6 +50,29 @@ export interface ExportPipelineArgs {
   readonly logLevel: string;
   /** Topic the alarms notify. */
   readonly alarmTopicArn: pulumi.Input<string>;
+}
+
+/** The pipeline's arguments as a stack's settings give them, plus what other components provide. */
+export function exportPipelineArgs(settings: Settings, wiring: { readonly namePrefix: string; readonly alarmTopicArn: pulumi.Input<string> }): ExportPipelineArgs {
+  return {
+    namePrefix: wiring.namePrefix,
+    sizing: settings.functions,
+    secondsPerPage: { svg: settings.exportSecondsPerPageSvg, pdf: settings.exportSecondsPerPagePdf },
+    lambdaBudgetSeconds: settings.exportLambdaBudgetSeconds,
+    mapMaxConcurrency: settings.exportMapMaxConcurrency,
+    exportRetentionDays: settings.exportRetentionDays,
+    workflowTimeoutSeconds: settings.exportWorkflowTimeoutSeconds,
+    fargate: {
+      cpu: settings.fargateCpu,
+      memoryMb: settings.fargateMemoryMb,
+      network: settings.fargateNetwork,
+      heartbeatSeconds: settings.fargateHeartbeatSeconds,
+      timeoutSeconds: settings.fargateTimeoutSeconds,
+    },
+    logRetentionDays: settings.logRetentionDays,
+    logLevel: settings.logLevel,
+    alarmTopicArn: wiring.alarmTopicArn,
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { FunctionSizing } from "./config";
+import { FunctionSizing, Settings } from "./config";
 import { createFunctionSet, FunctionSpec, invokeArns, timeoutsOf } from "./function-set";
 import { LambdaFunction } from "./lambda-function";
 import { OrderFunctionArns, orderWorkflow } from "./order-workflow";
@@ -37,6 +37,26 @@ export interface OrderPipelineArgs {
   readonly logLevel: string;
   /** Topic the alarms notify. */
   readonly alarmTopicArn: pulumi.Input<string>;
+}
+
+/** The pipeline's arguments as a stack's settings give them, plus what other components provide. */
+export function orderPipelineArgs(
+  settings: Settings,
+  wiring: { readonly namePrefix: string; readonly paymentGatewayKey: pulumi.Input<string>; readonly alarmTopicArn: pulumi.Input<string> },
+): OrderPipelineArgs {
+  return {
+    namePrefix: wiring.namePrefix,
+    sizing: settings.functions,
+    paymentGatewayUrl: settings.paymentGatewayUrl,
+    paymentGatewayKey: wiring.paymentGatewayKey,
+    paymentTimeoutMs: settings.paymentTimeoutMs,
+    currency: settings.currency,
+    supportedShipCountries: settings.supportedShipCountries,
+    workflowTimeoutSeconds: settings.orderWorkflowTimeoutSeconds,
+    logRetentionDays: settings.logRetentionDays,
+    logLevel: settings.logLevel,
+    alarmTopicArn: wiring.alarmTopicArn,
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { ExportPipeline } from "../../infra/export-pipeline";
+import { ExportPipeline, exportPipelineArgs } from "../../infra/export-pipeline";
 import { ofType, promiseOf, registered, settled, setupMocks } from "../mocks";
 import { stackSettings } from "../stacks";
 
@@ -8,20 +8,7 @@ const REGION = "eu-central-1";
 
 async function build(stack: string): Promise<ExportPipeline> {
   await setupMocks();
-  const s = stackSettings(stack);
-  const pipeline = new ExportPipeline(`exports-${stack}`, {
-    namePrefix: `shop-${stack}`,
-    sizing: s.functions,
-    secondsPerPage: { svg: s.exportSecondsPerPageSvg, pdf: s.exportSecondsPerPagePdf },
-    lambdaBudgetSeconds: s.exportLambdaBudgetSeconds,
-    mapMaxConcurrency: s.exportMapMaxConcurrency,
-    exportRetentionDays: s.exportRetentionDays,
-    workflowTimeoutSeconds: s.exportWorkflowTimeoutSeconds,
-    fargate: { cpu: s.fargateCpu, memoryMb: s.fargateMemoryMb, network: s.fargateNetwork, heartbeatSeconds: s.fargateHeartbeatSeconds, timeoutSeconds: s.fargateTimeoutSeconds },
-    logRetentionDays: s.logRetentionDays,
-    logLevel: s.logLevel,
-    alarmTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:alarms`,
-  });
+  const pipeline = new ExportPipeline(`exports-${stack}`, exportPipelineArgs(stackSettings(stack), { namePrefix: `shop-${stack}`, alarmTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:alarms` }));
   await promiseOf(pipeline.stateMachine.arn);
   await settled();
   return pipeline;

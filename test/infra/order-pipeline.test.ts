@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { setupMocks, ofType, promiseOf, registered, settled } from "../mocks";
-import { OrderPipeline } from "../../infra/order-pipeline";
+import { OrderPipeline, orderPipelineArgs } from "../../infra/order-pipeline";
 import { stackSettings } from "../stacks";
 
 const ACCOUNT = "000000000000";
@@ -8,20 +8,10 @@ const REGION = "eu-central-1";
 
 async function build(stack: string): Promise<OrderPipeline> {
   await setupMocks();
-  const settings = stackSettings(stack);
-  const pipeline = new OrderPipeline(`orders-${stack}`, {
-    namePrefix: `shop-${stack}`,
-    sizing: settings.functions,
-    paymentGatewayUrl: settings.paymentGatewayUrl,
-    paymentGatewayKey: "sk_test_123",
-    paymentTimeoutMs: settings.paymentTimeoutMs,
-    currency: settings.currency,
-    supportedShipCountries: settings.supportedShipCountries,
-    workflowTimeoutSeconds: settings.orderWorkflowTimeoutSeconds,
-    logRetentionDays: settings.logRetentionDays,
-    logLevel: settings.logLevel,
-    alarmTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:alarms`,
-  });
+  const pipeline = new OrderPipeline(
+    `orders-${stack}`,
+    orderPipelineArgs(stackSettings(stack), { namePrefix: `shop-${stack}`, paymentGatewayKey: "sk_test_123", alarmTopicArn: `arn:aws:sns:${REGION}:${ACCOUNT}:alarms` }),
+  );
   await promiseOf(pipeline.stateMachine.arn);
   await settled();
   return pipeline;
