@@ -38,6 +38,10 @@ function deniesInsecureTransport(graph: ProgramGraph, policyType: string, matche
 
 const finding = (rule: string, resource: string, message: string): Finding => ({ rule, resource, message });
 
+/** cdk-nag and Checkov both ask for X-Ray on state machines, under their own ids. */
+const untracedStateMachines = (g: ProgramGraph, rule: string): Finding[] =>
+  of(g, "aws:sfn/stateMachine:StateMachine").filter((s) => s.inputs.tracingConfiguration?.enabled !== true).map((s) => finding(rule, s.name, "tracing disabled"));
+
 export const RULES: Rule[] = [
   {
     id: "AwsSolutions-IAM4",
@@ -71,7 +75,7 @@ export const RULES: Rule[] = [
   {
     id: "AwsSolutions-SF2",
     description: "State machines have X-Ray tracing",
-    check: (g) => of(g, "aws:sfn/stateMachine:StateMachine").filter((s) => s.inputs.tracingConfiguration?.enabled !== true).map((s) => finding("AwsSolutions-SF2", s.name, "tracing disabled")),
+    check: (g) => untracedStateMachines(g, "AwsSolutions-SF2"),
   },
   {
     id: "AwsSolutions-ECS2",
@@ -114,7 +118,7 @@ export const RULES: Rule[] = [
   {
     id: "CKV_AWS_284",
     description: "State machines have X-Ray tracing",
-    check: (g) => of(g, "aws:sfn/stateMachine:StateMachine").filter((s) => s.inputs.tracingConfiguration?.enabled !== true).map((s) => finding("CKV_AWS_284", s.name, "tracing disabled")),
+    check: (g) => untracedStateMachines(g, "CKV_AWS_284"),
   },
   {
     id: "CKV_AWS_285",
