@@ -16,12 +16,12 @@ import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { LocalCloud, PROJECT_DIR, startLocalCloud } from "./cloud";
 import { runDemo } from "./demo";
-import { formatIamReport, IamLog, iamLogPath, iamReport, writeIamLog } from "./iam-enforcement";
+import { formatIamReport, IamLog, iamLogPath, iamReport, writeIamLog } from "./iam/enforcement";
 import { formatBoot, formatExecution } from "./report";
 import { CatalogueEntry, ExportRun, Operator, OrderRun } from "./scenarios";
-import type { LogLine } from "./log-lines";
+import type { LogLine } from "./runtimes/log-lines";
 import { watchExportProgress } from "./progress";
-import { StackConfigError } from "./stack-config";
+import { StackConfigError } from "./program/stack-config";
 
 export class UsageError extends Error {
   override name = "UsageError";

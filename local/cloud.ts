@@ -1,19 +1,19 @@
 import * as DynamoDb from "@aws-sdk/client-dynamodb";
 import * as path from "node:path";
-import { EcsRuntime } from "./ecs-runtime";
+import { EcsRuntime } from "./runtimes/ecs/runtime";
 import { FrontDoor } from "./front-door";
-import { IamEnforcer, IamLog, iamLog } from "./iam-enforcement";
-import { LambdaRuntime } from "./lambda-runtime";
+import { IamEnforcer, IamLog, iamLog } from "./iam/enforcement";
+import { LambdaRuntime } from "./runtimes/lambda/runtime";
 import { PaymentGateway, SANDBOX_API_KEY, startPaymentGateway } from "./payment-gateway/server";
-import { deployProgram, LocalProvider } from "./provider";
-import { Principal, PrincipalRegistry } from "./principals";
+import { deployProgram, LocalProvider } from "./program/provider";
+import { Principal, PrincipalRegistry } from "./iam/principals";
 import { LocalDynamoDb } from "./services/dynamodb";
 import { LocalS3 } from "./services/s3";
 import { LocalSns } from "./services/sns";
 import { LocalSqs } from "./services/sqs";
 import { LocalSsm } from "./services/ssm";
-import { collectStates, ExecutionRecord, SfnRuntime } from "./sfn-runtime";
-import { loadStackConfig, readProjectName, StackConfig } from "./stack-config";
+import { collectStates, ExecutionRecord, SfnRuntime } from "./runtimes/step-functions/runtime";
+import { loadStackConfig, readProjectName, StackConfig } from "./program/stack-config";
 
 /** The repository root (where index.ts and Pulumi.<stack>.yaml live). */
 export const PROJECT_DIR = path.resolve(__dirname, "..");

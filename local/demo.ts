@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalCloud, PROJECT_DIR, startLocalCloud } from "./cloud";
-import { writeIamLog } from "./iam-enforcement";
+import { writeIamLog } from "./iam/enforcement";
 import { bold, dim, formatBoot, formatCoverage, formatExecution, green, invocationStats, red, table } from "./report";
 import { ExportRun, Operator, OrderRun } from "./scenarios";
 import { watchExportProgress } from "./progress";

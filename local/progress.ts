@@ -1,6 +1,6 @@
 import type { LocalCloud } from "./cloud";
-import type { LogLine } from "./log-lines";
-import type { ExecutionRecord } from "./sfn-runtime";
+import type { LogLine } from "./runtimes/log-lines";
+import type { ExecutionRecord } from "./runtimes/step-functions/runtime";
 
 /**
  * Shows export progress (pages done) on stderr from the exporters' and the worker's structured logs: the worker

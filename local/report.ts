@@ -1,6 +1,6 @@
 import type { CoverageReport, LocalCloud } from "./cloud";
-import type { InvocationRecord } from "./lambda-runtime";
-import type { ExecutionRecord, TraceEntry } from "./sfn-runtime";
+import type { InvocationRecord } from "./runtimes/lambda/runtime";
+import type { ExecutionRecord, TraceEntry } from "./runtimes/step-functions/runtime";
 
 /** Plain-text rendering of executions, coverage and summaries for the CLI and the tests' output. */
 

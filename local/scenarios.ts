@@ -2,7 +2,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { LocalCloud } from "./cloud";
-import type { ExecutionRecord } from "./sfn-runtime";
+import type { ExecutionRecord } from "./runtimes/step-functions/runtime";
 
 /**
  * What an operator does against the running local cloud — seed the catalogue, place orders, upload a document,

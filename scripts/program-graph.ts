@@ -1,13 +1,13 @@
 import * as path from "node:path";
-import type { RegistrationArgs } from "../local/program-host";
-import { deployProgram, ProgramRegistrar } from "../local/provider";
-import { invokeResult, resourceState } from "../local/resource-state";
-import { loadStackConfig } from "../local/stack-config";
+import type { RegistrationArgs } from "../local/program/host";
+import { deployProgram, ProgramRegistrar } from "../local/program/provider";
+import { invokeResult, resourceState } from "../local/program/resource-state";
+import { loadStackConfig } from "../local/program/stack-config";
 
 /**
  * Runs the Pulumi program (index.ts) under mocks in a child process and returns the resource graph it registers,
  * without provisioning anything: what `npm run plan` prints and what the benchmarks measure. The local cloud runs the
- * same program host, with a provider that also provisions (local/provider.ts).
+ * same program host, with a provider that also provisions (local/program/provider.ts).
  */
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 

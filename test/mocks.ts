@@ -1,10 +1,10 @@
 /**
  * The one Pulumi-mocks setup for unit tests: imported before any component, it answers every registration with the
- * same realistic state the local cloud uses (local/resource-state.ts) and records it, so tests can read back what the
+ * same realistic state the local cloud uses (local/program/resource-state.ts) and records it, so tests can read back what the
  * program registered.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { invokeResult, resourceState } from "../local/resource-state";
+import { invokeResult, resourceState } from "../local/program/resource-state";
 
 export const TEST_REGION = "eu-central-1";
 

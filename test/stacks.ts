@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { Settings, settingsFromConfig } from "../infra/config";
-import { loadStackConfig } from "../local/stack-config";
+import { loadStackConfig } from "../local/program/stack-config";
 
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 

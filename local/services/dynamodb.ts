@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
 import { CreateTableCommand, CreateTableCommandInput, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../resource-state";
+import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../program/resource-state";
 import { Access } from "./errors";
 
 // dynalite ships no types.

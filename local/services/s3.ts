@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import { LOCAL_PARTITION } from "../resource-state";
+import { LOCAL_PARTITION } from "../program/resource-state";
 import { Access } from "./errors";
 
 // s3rver ships no types.

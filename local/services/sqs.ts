@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from "node:crypto";
-import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../resource-state";
+import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../program/resource-state";
 import { Access, ServiceError } from "./errors";
 
 /**

@@ -1,4 +1,4 @@
-import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../resource-state";
+import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../program/resource-state";
 import { Access, ServiceError } from "./errors";
 
 /**

@@ -5,7 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalCloud, PROJECT_DIR } from "../../local/cloud";
 import { ExportRun, Operator, OrderRun } from "../../local/scenarios";
-import type { ExecutionRecord } from "../../local/sfn-runtime";
+import type { ExecutionRecord } from "../../local/runtimes/step-functions/runtime";
 import { expectedDenials, faultMatrixSummary, sharedCloud } from "./support";
 
 /**

@@ -6,7 +6,7 @@ import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from "@aws
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { GetParameterCommand, SSMClient } from "@aws-sdk/client-ssm";
 import type { LocalCloud } from "../../local/cloud";
-import { allowAll } from "../../local/principals";
+import { allowAll } from "../../local/iam/principals";
 import { bootMini } from "./support";
 
 /**

@@ -6,7 +6,7 @@
  * no request was denied except the ones a test caused on purpose, and every granted (action, resource) pair was used
  * by some request or is justified in iam-justifications.ts — whose entries must each still cover an unused grant.
  */
-import { IamLog, iamReport } from "../../local/iam-enforcement";
+import { IamLog, iamReport } from "../../local/iam/enforcement";
 import { formatCoverage, table } from "../../local/report";
 import { UNUSED_GRANT_JUSTIFICATIONS, UnusedGrantJustification } from "./iam-justifications";
 import { expectedDenials, faultMatrixSummary, sharedCloudIfBooted, sharedCloudUsers, stopSharedCloud } from "./support";

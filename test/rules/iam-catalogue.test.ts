@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { checkAgainstCatalogue } from "../../local/iam";
+import { checkAgainstCatalogue } from "../../local/iam/evaluate";
 import { programGraph, ProgramGraph } from "../../scripts/program-graph";
 
 describe("every generated policy against the IAM catalogue", function () {

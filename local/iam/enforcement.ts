@@ -1,7 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { evaluate, globToRegExp, PolicyDocument, Statement } from "./iam";
-import type { RolePolicyRecord } from "./provider";
+import { evaluate, globToRegExp, PolicyDocument, Statement } from "./evaluate";
+import type { RolePolicyRecord } from "../program/provider";
 import type { AccessLogEntry, AccessRequest, Authorizer, Decision, Principal, PrincipalRegistry } from "./principals";
 
 /**

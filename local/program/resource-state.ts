@@ -4,7 +4,7 @@ import { createHash } from "node:crypto";
  * What a resource looks like after "creation": physical name, id and the output properties AWS would return.
  *
  * Used by two mocks so that they agree: the unit tests' Pulumi mocks (test/mocks.ts) and the local provider that
- * provisions the local cloud (local/provider.ts). Nothing here knows about this project's resources — only about
+ * provisions the local cloud (local/program/provider.ts). Nothing here knows about this project's resources — only about
  * AWS resource types — so the program stays the single description of the system.
  */
 

@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import { keepLog, LogLine, onLines } from "./log-lines";
-import { Principal, PrincipalRegistry } from "./principals";
+import { keepLog, LogLine, onLines } from "../log-lines";
+import { Principal, PrincipalRegistry } from "../../iam/principals";
 
 /** What the runtime needs of a deployed function; all of it comes from the `aws:lambda/function:Function` inputs. */
 export interface FunctionSpec {
@@ -100,7 +100,7 @@ function faultError(error: string, requestId: string, spec: FunctionSpec): Lambd
   return { errorType: error, errorMessage: `${error.replace(/^Lambda\./, "")}: injected fault (Service: Lambda, Status Code: 500, Request ID: ${requestId})` };
 }
 
-const BOOTSTRAP = path.join(__dirname, "lambda-bootstrap.mjs");
+const BOOTSTRAP = path.join(__dirname, "bootstrap.mjs");
 /** Synchronous invocation payload limit (request and response), as in AWS. */
 const PAYLOAD_LIMIT = 6 * 1024 * 1024;
 

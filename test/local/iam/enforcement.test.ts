@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { IamEnforcer, iamReport } from "../../local/iam-enforcement";
-import { Principal } from "../../local/principals";
-import type { RolePolicyRecord } from "../../local/provider";
+import { IamEnforcer, iamReport } from "../../../local/iam/enforcement";
+import { Principal } from "../../../local/iam/principals";
+import type { RolePolicyRecord } from "../../../local/program/provider";
 
 /** The enforcement wiring and the report, on hand-written policies (evaluation itself: iam.test.ts). */
 describe("local IAM enforcement", () => {

@@ -1,13 +1,13 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
-import { EcsRuntime, RunTaskInput, TaskRecord } from "./ecs-runtime";
-import { InvokeResult, LambdaRuntime } from "./lambda-runtime";
-import { Principal, PrincipalRegistry } from "./principals";
-import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "./resource-state";
-import { Access, ServiceError } from "./services/errors";
-import { LocalSns } from "./services/sns";
-import { LocalSqs } from "./services/sqs";
+import { EcsRuntime, RunTaskInput, TaskRecord } from "../ecs/runtime";
+import { InvokeResult, LambdaRuntime } from "../lambda/runtime";
+import { Principal, PrincipalRegistry } from "../../iam/principals";
+import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../../program/resource-state";
+import { Access, ServiceError } from "../../services/errors";
+import { LocalSns } from "../../services/sns";
+import { LocalSqs } from "../../services/sqs";
 
 /**
  * Step Functions: each state machine's own definition executed by aws-local-stepfunctions. The library runs the

@@ -2,17 +2,17 @@ import { fork } from "node:child_process";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { StateMachineDefinition } from "aws-local-stepfunctions";
-import { ContainerDefinition, EcsRuntime } from "./ecs-runtime";
-import { LambdaRuntime } from "./lambda-runtime";
-import { PrincipalRegistry } from "./principals";
-import type { HostSetup, RegistrationArgs } from "./program-host";
+import { ContainerDefinition, EcsRuntime } from "../runtimes/ecs/runtime";
+import { LambdaRuntime } from "../runtimes/lambda/runtime";
+import { PrincipalRegistry } from "../iam/principals";
+import type { HostSetup, RegistrationArgs } from "./host";
 import { invokeResult, resourceState } from "./resource-state";
-import { LocalDynamoDb } from "./services/dynamodb";
-import { LocalS3 } from "./services/s3";
-import { LocalSns } from "./services/sns";
-import { LocalSqs } from "./services/sqs";
-import { LocalSsm } from "./services/ssm";
-import { SfnRuntime } from "./sfn-runtime";
+import { LocalDynamoDb } from "../services/dynamodb";
+import { LocalS3 } from "../services/s3";
+import { LocalSns } from "../services/sns";
+import { LocalSqs } from "../services/sqs";
+import { LocalSsm } from "../services/ssm";
+import { SfnRuntime } from "../runtimes/step-functions/runtime";
 import { StackConfig } from "./stack-config";
 
 /** One resource the program registered, with the state the provider answered. */
@@ -204,7 +204,7 @@ export function deployProgram(provider: ProgramRegistrar, options: { entry: stri
     secretKeys: options.config.secretKeys,
   };
   const tsxLoader = pathToFileURL(require.resolve("tsx")).href;
-  const child = fork(path.join(__dirname, "program-host.ts"), [], {
+  const child = fork(path.join(__dirname, "host.ts"), [], {
     cwd: options.projectDir,
     execArgv: ["--import", tsxLoader],
     env: { ...process.env, LOCAL_PROGRAM_SETUP: JSON.stringify(setup) },

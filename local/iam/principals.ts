@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "./resource-state";
+import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../program/resource-state";
 
 /**
  * Who is calling. Every compute resource of the program (each Lambda function, each ECS task definition's task
@@ -38,7 +38,7 @@ export interface Decision {
 }
 
 /**
- * The authorization hook. The local cloud sets one that evaluates the principal's role policies (local/iam-enforcement.ts);
+ * The authorization hook. The local cloud sets one that evaluates the principal's role policies (local/iam/enforcement.ts);
  * `allowAll` is the registry's own default, for a cloud booted with `enforceIam: false`.
  */
 export type Authorizer = (request: AccessRequest) => Decision;

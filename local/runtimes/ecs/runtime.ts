@@ -5,10 +5,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { Principal, PrincipalRegistry } from "./principals";
-import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "./resource-state";
-import { keepLog, LogLine, onLines } from "./log-lines";
-import { ServiceError } from "./services/errors";
+import { Principal, PrincipalRegistry } from "../../iam/principals";
+import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../../program/resource-state";
+import { keepLog, LogLine, onLines } from "../log-lines";
+import { ServiceError } from "../../services/errors";
 
 /** A container definition as ECS takes it (the fields the local runtime uses). */
 export interface ContainerDefinition {

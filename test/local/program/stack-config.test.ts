@@ -2,7 +2,7 @@ import { expect } from "chai";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { loadStackConfig, StackConfigError } from "../../local/stack-config";
+import { loadStackConfig, StackConfigError } from "../../../local/program/stack-config";
 
 describe("local stack config", () => {
   let dir: string;

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { checkAgainstCatalogue, evaluate, PolicyDocument } from "../../local/iam";
+import { checkAgainstCatalogue, evaluate, PolicyDocument } from "../../../local/iam/evaluate";
 
 const TABLE = "arn:aws:dynamodb:eu-central-1:000000000000:table/orders";
 const policy: PolicyDocument = {

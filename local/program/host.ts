@@ -1,6 +1,6 @@
 /**
  * Child process that runs the Pulumi program under mocks. Every registration and provider call is forwarded over
- * IPC to the local provider in the parent (local/provider.ts), which provisions the resource locally and answers with
+ * IPC to the local provider in the parent (local/program/provider.ts), which provisions the resource locally and answers with
  * its state. The program runs in its own process so that the Pulumi runtime's global state (mocks, config, the
  * resource monitor) never mixes with a test runner's or with a previous boot.
  *
@@ -84,7 +84,7 @@ async function plain(value: unknown): Promise<unknown> {
 
 async function main(): Promise<void> {
   const setup = JSON.parse(process.env.LOCAL_PROGRAM_SETUP ?? "null") as HostSetup | null;
-  if (!setup) throw new Error("LOCAL_PROGRAM_SETUP is not set: this file is started by local/provider.ts");
+  if (!setup) throw new Error("LOCAL_PROGRAM_SETUP is not set: this file is started by local/program/provider.ts");
   pulumi.runtime.setAllConfig(setup.config, setup.secretKeys);
   await pulumi.runtime.setMocks(
     {
