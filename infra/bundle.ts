@@ -2,12 +2,19 @@ import { createHash } from "node:crypto";
 import * as esbuild from "esbuild";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { fileDigest } from "./content-hash";
 
 /** The repository root: bundles and build output paths are resolved from here, whatever the working directory. */
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
 /** Where `pulumi up`, `npm run plan` and the local cloud put function bundles (gitignored). */
 export const BUILD_DIR = path.join(PROJECT_ROOT, ".build");
+
+/**
+ * Bumped when what a bundle contains changes for a reason its inputs do not show (this file's options, the cache
+ * format): every cached bundle is then rebuilt once.
+ */
+const BUNDLE_CACHE_VERSION = 2;
 
 export interface BundleOptions {
   /** Handler source, relative to the project root, e.g. `handlers/order-placement.ts`. */
@@ -25,15 +32,23 @@ export interface Bundle {
   readonly dir: string;
   /** Size of `index.mjs` in bytes. */
   readonly bytes: number;
+  /** True when an earlier build with the same inputs was reused instead of running esbuild. */
+  readonly cached: boolean;
+  /** Every file the bundle was built from (absolute paths): what a watcher rebuilds it for. */
+  readonly inputs: readonly string[];
 }
 
 /**
  * ESM bundle for nodejs22.x with every dependency inside, AWS SDK v3 included. Bundling the SDK pins the version we
  * tested and lets esbuild drop the unused parts of each modular client; bench/bundles.ts measures this against
  * loading the runtime-provided SDK.
+ *
+ * `absWorkingDir` is the project root, so the bundle is the same bytes whichever folder the build runs from (paths
+ * esbuild writes into the output are relative to it): a checkout on a laptop and one in CI deploy the same archive.
  */
 export function esbuildOptions(entry: string, outfile: string, external: readonly string[] = []): esbuild.BuildOptions {
   return {
+    absWorkingDir: PROJECT_ROOT,
     entryPoints: [path.resolve(PROJECT_ROOT, entry)],
     outfile,
     bundle: true,
@@ -60,24 +75,41 @@ export function esbuildOptions(entry: string, outfile: string, external: readonl
   };
 }
 
+/** What a cached bundle was built from: the digest of every input file when it was built. */
+interface BundleManifest {
+  readonly dir: string;
+  readonly inputs: Record<string, string>;
+}
+
 /**
  * Bundles one handler; the Pulumi program passes the resulting folder to Lambda as a FileArchive.
  *
  * Output folders are content-addressed (`.build/lambda/<name>/<hash>/`): two program runs at once — a test suite
  * booting the local cloud while `npm run plan` runs — never delete or half-write each other's bundle.
+ *
+ * Builds are cached by content: a manifest per (entry, options, plugins) lists the digest of every file esbuild read
+ * (from its metafile). When every one of those files still has the same content, the earlier bundle is returned
+ * without running esbuild. A plugin is identified by its name and the source of its `setup`, so a plugin whose
+ * behaviour depends on module-level state it does not show there needs a new name when that state changes.
  */
 export async function bundleHandler(options: BundleOptions): Promise<Bundle> {
   const home = path.join(BUILD_DIR, "lambda", options.name);
+  const manifestFile = path.join(BUILD_DIR, "cache", "bundles", `${options.name}-${cacheKey(options)}.json`);
+  const cached = reusable(manifestFile);
+  if (cached) return cached;
+
   fs.mkdirSync(home, { recursive: true });
   const staging = fs.mkdtempSync(path.join(home, ".staging-"));
   try {
     const outfile = path.join(staging, "index.mjs");
-    const result = await esbuild.build({ ...esbuildOptions(options.entry, outfile, options.external), plugins: [...(options.plugins ?? [])] });
+    const result = await esbuild.build({ ...esbuildOptions(options.entry, outfile, options.external), metafile: true, plugins: [...(options.plugins ?? [])] });
     if (result.errors.length) {
       throw new Error(`bundling ${options.entry} failed: ${result.errors.map((e) => e.text).join("; ")}`);
     }
-    const hash = createHash("sha256").update(fs.readFileSync(outfile));
-    const dir = path.join(home, hash.digest("hex").slice(0, 16));
+    const dir = path.join(home, fileDigest(outfile).slice(0, 16));
+    // The archive Lambda receives is the folder: fixed permissions, whatever the umask of the machine that built it.
+    fs.chmodSync(outfile, 0o644);
+    fs.chmodSync(staging, 0o755);
     if (!fs.existsSync(dir)) {
       try {
         fs.renameSync(staging, dir);
@@ -87,10 +119,48 @@ export async function bundleHandler(options: BundleOptions): Promise<Bundle> {
       }
     }
     pruneOldBundles(home, dir);
-    return { dir, bytes: fs.statSync(path.join(dir, "index.mjs")).size };
+    const inputs = Object.keys(result.metafile!.inputs)
+      .filter((input) => !input.includes(":"))
+      .map((input) => path.resolve(PROJECT_ROOT, input));
+    writeManifest(manifestFile, { dir, inputs: Object.fromEntries(inputs.map((file) => [file, fileDigest(file)])) });
+    return { dir, bytes: fs.statSync(path.join(dir, "index.mjs")).size, cached: false, inputs };
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
+}
+
+function cacheKey(options: BundleOptions): string {
+  const plugins = (options.plugins ?? []).map((p) => `${p.name}:${p.setup.toString()}`);
+  return createHash("sha256")
+    .update(JSON.stringify([BUNDLE_CACHE_VERSION, esbuild.version, options.entry, options.external ?? [], plugins, esbuildOptions(options.entry, "index.mjs", options.external)]))
+    .digest("hex")
+    .slice(0, 16);
+}
+
+/** The bundle a manifest names, if its folder is still there and none of its inputs changed. */
+function reusable(manifestFile: string): Bundle | undefined {
+  let manifest: BundleManifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as BundleManifest;
+  } catch {
+    return undefined;
+  }
+  const index = path.join(manifest.dir, "index.mjs");
+  if (!fs.existsSync(index)) return undefined;
+  for (const [file, digest] of Object.entries(manifest.inputs)) {
+    if (fileDigest(file, { missingOk: true }) !== digest) return undefined;
+  }
+  // Keeps a reused bundle out of pruneOldBundles' reach (it deletes folders not touched for a day).
+  const now = new Date();
+  fs.utimesSync(manifest.dir, now, now);
+  return { dir: manifest.dir, bytes: fs.statSync(index).size, cached: true, inputs: Object.keys(manifest.inputs) };
+}
+
+function writeManifest(file: string, manifest: BundleManifest): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, JSON.stringify(manifest));
+  fs.renameSync(tmp, file);
 }
 
 /** Keeps the build folder small: other bundles of the same function older than a day go. */

@@ -1,13 +1,13 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
-import * as path from "node:path";
-import { PROJECT_ROOT } from "./bundle";
 import { assumeRolePolicy, PolicyStatement, renderPolicy } from "./policy";
 
 /** The container's name in the task definition; Step Functions overrides its environment by this name. */
 export const EXPORT_WORKER_CONTAINER = "export-worker";
-/** The Dockerfile, relative to the project root (the build context: the worker needs handlers/export). */
+/** The build context, relative to the project folder: the repository root (the worker needs handlers/export). */
+export const EXPORT_WORKER_CONTEXT = ".";
+/** The Dockerfile, relative to the project folder. */
 export const EXPORT_WORKER_DOCKERFILE = "containers/export-worker/Dockerfile";
 /** Non-root user baked into the image (see the Dockerfile); the task definition pins it too. */
 export const EXPORT_WORKER_USER = "1000:1000";
@@ -68,14 +68,22 @@ export class ExportWorkerTask extends pulumi.ComponentResource {
     this.registerOutputs({ clusterArn: this.cluster.arn, taskDefinitionArn: this.taskDefinition.arn, imageUri: this.image.imageUri });
   }
 
-  /** Built from our Dockerfile with the repository root as context (the worker bundles handlers/export). */
+  /**
+   * Built from our Dockerfile with the repository root as context (the worker bundles handlers/export).
+   *
+   * Both paths are relative to the project folder, where the Pulumi CLI runs the program: awsx derives the image's
+   * name and tag from the `context` string as given (with the Dockerfile path and the stack name), so an absolute
+   * path would give every checkout — a laptop, CI — its own image and replace it on each `up` from elsewhere. With a
+   * stable name the image is updated in place: the tag moves to the new digest, and the previous digest stays in
+   * the repository (untagged, expired after 7 days) for executions still running an older task definition.
+   */
   private createImage(name: string): awsx.ecr.Image {
     return new awsx.ecr.Image(
       `${name}-image`,
       {
         repositoryUrl: this.repository.repositoryUrl,
-        context: PROJECT_ROOT,
-        dockerfile: path.join(PROJECT_ROOT, EXPORT_WORKER_DOCKERFILE),
+        context: EXPORT_WORKER_CONTEXT,
+        dockerfile: EXPORT_WORKER_DOCKERFILE,
         platform: "linux/amd64",
       },
       { parent: this },

@@ -5,7 +5,7 @@ import { FrontDoor } from "./front-door";
 import { IamEnforcer, IamLog, iamLog } from "./iam/enforcement";
 import { LambdaRuntime } from "./runtimes/lambda/runtime";
 import { PaymentGateway, SANDBOX_API_KEY, startPaymentGateway } from "./payment-gateway/server";
-import { deployProgram, LocalProvider } from "./program/provider";
+import { deployProgramCached, LocalProvider } from "./program/provider";
 import { Principal, PrincipalRegistry } from "./iam/principals";
 import { LocalDynamoDb } from "./services/dynamodb";
 import { LocalS3 } from "./services/s3";
@@ -79,6 +79,8 @@ export class LocalCloud {
   /** The program's exported stack outputs. */
   outputs: Record<string, unknown> = {};
   deployMs = 0;
+  /** True when the boot replayed the cached resource graph instead of running the program. */
+  graphCached = false;
   private readonly dynamoClients = new Map<string, DynamoDb.DynamoDBClient>();
 
   constructor(
@@ -216,9 +218,16 @@ export class LocalCloud {
     this.config = { ...base, values: { ...base.values, ...overrides }, notes: [...base.notes, ...Object.entries(overrides).map(([k, v]) => `${k}: overridden for the local cloud (${v})`)] };
     await Promise.all([this.dynamodb.start(), this.s3.start()]);
     await this.frontDoor.start();
-    const deployed = await deployProgram(this.provider, { entry: o.entry ?? "index.ts", projectDir: this.projectDir, config: this.config, quiet: !o.verbose });
+    const deployed = await deployProgramCached(this.provider, {
+      entry: o.entry ?? "index.ts",
+      projectDir: this.projectDir,
+      config: this.config,
+      quiet: !o.verbose,
+      substitutable: [`${project}:${PAYMENT_GATEWAY_URL_KEY}`],
+    });
     this.outputs = deployed.outputs;
     this.deployMs = deployed.durationMs;
+    this.graphCached = deployed.cached === true;
     await this.provider.afterDeploy();
     if (o.buildImages !== false) await this.ecs.buildAll();
   }

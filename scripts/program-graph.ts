@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import type { RegistrationArgs } from "../local/program/host";
-import { deployProgram, ProgramRegistrar } from "../local/program/provider";
+import { deployProgramCached, ProgramRegistrar } from "../local/program/provider";
 import { invokeResult, resourceState } from "../local/program/resource-state";
 import { loadStackConfig } from "../local/program/stack-config";
 
@@ -51,6 +51,6 @@ async function runProgram(stack: string, overrides: Record<string, string>): Pro
     },
     call: (token) => invokeResult(token, config.region),
   };
-  const { outputs } = await deployProgram(recorder, { entry: "index.ts", projectDir: PROJECT_ROOT, config, quiet: true });
+  const { outputs } = await deployProgramCached(recorder, { entry: "index.ts", projectDir: PROJECT_ROOT, config, quiet: true });
   return { stack, region: config.region, resources, outputs };
 }

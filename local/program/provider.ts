@@ -6,6 +6,7 @@ import { ContainerDefinition, EcsRuntime } from "../runtimes/ecs/runtime";
 import { LambdaRuntime } from "../runtimes/lambda/runtime";
 import { PrincipalRegistry } from "../iam/principals";
 import type { HostSetup, RegistrationArgs } from "./host";
+import { GraphCache, substitute } from "./graph-cache";
 import { invokeResult, resourceState } from "./resource-state";
 import { LocalDynamoDb } from "../services/dynamodb";
 import { LocalS3 } from "../services/s3";
@@ -170,9 +171,13 @@ export class LocalProvider {
         });
         return true;
       }
-      case "awsx:ecr:Image":
-        s.ecs.registerImage({ name: path.basename(String(inputs.context ?? "image")) + "-" + String(state.imageUri).slice(-12), imageUri: state.imageUri, context: inputs.context ?? s.projectDir, dockerfile: inputs.dockerfile ?? "Dockerfile" });
+      case "awsx:ecr:Image": {
+        // A relative context or Dockerfile is relative to the program's folder, where the Pulumi CLI runs it.
+        const context = path.resolve(s.projectDir, String(inputs.context ?? "."));
+        const dockerfile = path.resolve(context, String(inputs.dockerfile ?? "Dockerfile"));
+        s.ecs.registerImage({ name: path.basename(path.dirname(dockerfile)), imageUri: state.imageUri, context, dockerfile });
         return true;
+      }
       default:
         return false;
     }
@@ -182,6 +187,8 @@ export class LocalProvider {
 export interface DeployResult {
   readonly outputs: Record<string, unknown>;
   readonly durationMs: number;
+  /** True when the graph was replayed from the cache (the program did not run). */
+  readonly cached?: boolean;
 }
 
 /** What answers the program host: the local provider (provisions), or the offline plan (only records). */
@@ -190,11 +197,51 @@ export interface ProgramRegistrar {
   call(token: string, inputs: unknown): Record<string, unknown>;
 }
 
+export interface DeployOptions {
+  readonly entry: string;
+  readonly projectDir: string;
+  readonly config: StackConfig;
+  readonly quiet?: boolean;
+}
+
+/**
+ * Runs the program, or replays the graph it registered last time when nothing it reads has changed (graph-cache.ts).
+ * `substitutable`: config keys whose values change per boot (endpoints the local cloud picks), left out of the key.
+ */
+export async function deployProgramCached(registrar: ProgramRegistrar, options: DeployOptions & { readonly substitutable?: readonly string[] }): Promise<DeployResult> {
+  const started = Date.now();
+  const cache = new GraphCache(path.join(options.projectDir, ".local", "cache", "graphs"));
+  const substitutable = options.substitutable ?? [];
+  const key = cache.key({ projectDir: options.projectDir, entry: options.entry, stack: options.config.stack, config: options.config.values, secretKeys: options.config.secretKeys, substitutable });
+  const recorded = cache.read(key);
+  if (recorded) {
+    const pairs = substitutable.map((k) => [recorded.substitutions[k] ?? "", options.config.values[k] ?? ""] as const);
+    for (const registration of recorded.registrations) await registrar.register(substitute(registration, pairs));
+    for (const call of recorded.calls) registrar.call(call.token, substitute(call.inputs, pairs));
+    return { outputs: substitute(recorded.outputs, pairs), durationMs: Date.now() - started, cached: true };
+  }
+  const registrations: RegistrationArgs[] = [];
+  const calls: Array<{ token: string; inputs: unknown }> = [];
+  const recording: ProgramRegistrar = {
+    register: (args) => {
+      registrations.push(args);
+      return registrar.register(args);
+    },
+    call: (token, inputs) => {
+      calls.push({ token, inputs });
+      return registrar.call(token, inputs);
+    },
+  };
+  const result = await deployProgram(recording, options);
+  cache.write(key, { registrations, calls, outputs: result.outputs, substitutions: Object.fromEntries(substitutable.map((k) => [k, options.config.values[k] ?? ""])) });
+  return { ...result, cached: false };
+}
+
 /**
  * Runs the program (`entry`) in a child process under Pulumi mocks that forward every registration to `provider`.
  * Resolves with the program's exported outputs once every registration has been answered.
  */
-export function deployProgram(provider: ProgramRegistrar, options: { entry: string; projectDir: string; config: StackConfig; quiet?: boolean }): Promise<DeployResult> {
+export function deployProgram(provider: ProgramRegistrar, options: DeployOptions): Promise<DeployResult> {
   const started = Date.now();
   const setup: HostSetup = {
     entry: path.resolve(options.projectDir, options.entry),

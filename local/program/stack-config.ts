@@ -50,8 +50,9 @@ export function readProjectName(projectDir: string): string {
 
 /**
  * Loads `Pulumi.<stack>.yaml`. `secure:` values are ciphertext only the Pulumi service (or the stack's passphrase)
- * can decrypt, so each one is replaced with a generated local value: random per process, so nothing in the
- * repository predicts it, and the same for every reader within one boot (the program, the sandbox gateway).
+ * can decrypt, so each one is replaced with a generated local value: derived from a random salt kept per checkout
+ * (`.local/secret-salt`, never committed), so nothing in the repository predicts it, and the same for every reader
+ * and every boot of this checkout (the program, the sandbox gateway, a cached resource graph).
  */
 export function loadStackConfig(options: LoadStackConfigOptions): StackConfig {
   const stack = options.stack ?? "dev";
@@ -64,7 +65,7 @@ export function loadStackConfig(options: LoadStackConfigOptions): StackConfig {
   const notes: string[] = [];
   const namespaced = (key: string) => (key.includes(":") ? key : `${project}:${key}`);
   const setSecret = (key: string, why: string) => {
-    values[key] = localSecret(stack, key);
+    values[key] = localSecret(options.projectDir, stack, key);
     if (!secretKeys.includes(key)) secretKeys.push(key);
     notes.push(`${key}: ${why}; using a generated local secret`);
   };
@@ -143,11 +144,42 @@ function containsSecure(value: unknown): boolean {
   return false;
 }
 
-function localSecret(stack: string, key: string): string {
-  return `local-${createHash("sha256").update(`${LOCAL_SALT}:${stack}:${key}`).digest("hex").slice(0, 32)}`;
+function localSecret(projectDir: string, stack: string, key: string): string {
+  return `local-${createHash("sha256").update(`${localSalt(projectDir)}:${stack}:${key}`).digest("hex").slice(0, 32)}`;
 }
 
-const LOCAL_SALT = randomBytes(16).toString("hex");
+const salts = new Map<string, string>();
+
+/** The checkout's salt for generated secrets: created once, random; per process when `.local/` is not writable. */
+function localSalt(projectDir: string): string {
+  const file = path.join(projectDir, ".local", "secret-salt");
+  let salt = salts.get(file);
+  if (salt) return salt;
+  try {
+    salt = fs.readFileSync(file, "utf8").trim();
+  } catch {
+    salt = randomBytes(16).toString("hex");
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      // Written beside it, then linked into place: of two processes creating it at once, the second reads what the
+      // first wrote, never a half-written file.
+      const tmp = `${file}.${process.pid}.tmp`;
+      fs.writeFileSync(tmp, salt, { mode: 0o600 });
+      try {
+        fs.linkSync(tmp, file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        salt = fs.readFileSync(file, "utf8").trim();
+      } finally {
+        fs.rmSync(tmp, { force: true });
+      }
+    } catch {
+      // Not writable: a salt for this process only.
+    }
+  }
+  salts.set(file, salt);
+  return salt;
+}
 
 function preview(value: string): string {
   return value.length > 60 ? `${value.slice(0, 57)}...` : value;

@@ -80,7 +80,8 @@ describe("ExportPipeline (Pulumi mocks)", function () {
 
   it("builds the image from our Dockerfile into a repository that scans on push and expires old images", () => {
     const image = registered.find((r) => r.type === "awsx:ecr:Image" && r.name.startsWith("exports-dev"))!.inputs;
-    expect(image.dockerfile).to.match(/containers\/export-worker\/Dockerfile$/);
+    // Relative: awsx names the image after these strings, so an absolute path would rename it per checkout.
+    expect([image.context, image.dockerfile]).to.deep.equal([".", "containers/export-worker/Dockerfile"]);
     expect(image.platform).to.equal("linux/amd64");
     expect(ofType("aws:ecr/repository:Repository", "exports-dev-")[0].inputs.imageScanningConfiguration).to.deep.equal({ scanOnPush: true });
     expect(ofType("aws:ecr/lifecyclePolicy:LifecyclePolicy", "exports-dev-")).to.have.length(1);

@@ -9,6 +9,7 @@ import { Principal, PrincipalRegistry } from "../../iam/principals";
 import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../../program/resource-state";
 import { keepLog, LogLine, onLines } from "../log-lines";
 import { ServiceError } from "../../services/errors";
+import { imageDigest } from "./image-context";
 
 /** A container definition as ECS takes it (the fields the local runtime uses). */
 export interface ContainerDefinition {
@@ -317,7 +318,9 @@ export class EcsRuntime extends EventEmitter {
 
   /**
    * "docker build": runs the Dockerfile folder's build.mjs (exporting `buildWorker(outDir)`, or runnable as
-   * `node build.mjs OUTDIR`), once per image per boot. The command is the Dockerfile's exec-form CMD/ENTRYPOINT.
+   * `node build.mjs OUTDIR`) into `<buildRoot>/<name>-<digest>/`. The digest covers the Dockerfile, its ignore rules
+   * and every file of the build context they keep (image-context.ts): an image whose inputs did not change since an
+   * earlier boot is reused, not rebuilt. The command is the Dockerfile's exec-form CMD/ENTRYPOINT.
    */
   private build(image: ImageSpec): Promise<BuiltImage> {
     let pending = this.builds.get(image.imageUri);
@@ -327,15 +330,30 @@ export class EcsRuntime extends EventEmitter {
         const folder = path.dirname(dockerfile);
         const script = path.join(folder, "build.mjs");
         if (!fs.existsSync(script)) throw new Error(`${script} does not exist (the local cloud builds images with their folder's build.mjs)`);
-        const outDir = path.join(this.options.buildRoot, image.name);
-        fs.rmSync(outDir, { recursive: true, force: true });
-        fs.mkdirSync(outDir, { recursive: true });
-        const mod = (await import(pathToFileURL(script).href)) as { buildWorker?: (outDir: string) => unknown; default?: { buildWorker?: (outDir: string) => unknown } };
-        const buildWorker = mod.buildWorker ?? mod.default?.buildWorker;
-        if (buildWorker) await buildWorker(outDir);
-        else await runToCompletion(process.execPath, [script, outDir], folder);
         const text = fs.readFileSync(dockerfile, "utf8");
-        return { dir: outDir, command: dockerCommand(text) ?? ["node", "main.mjs"], env: dockerEnv(text) };
+        const built: BuiltImage = { dir: "", command: dockerCommand(text) ?? ["node", "main.mjs"], env: dockerEnv(text) };
+        const outDir = path.join(this.options.buildRoot, `${image.name}-${imageDigest(image.context, dockerfile).slice(0, 16)}`);
+        const marker = path.join(outDir, ".built");
+        if (fs.existsSync(marker)) return { ...built, dir: outDir };
+        fs.mkdirSync(this.options.buildRoot, { recursive: true });
+        const staging = fs.mkdtempSync(path.join(this.options.buildRoot, `.staging-${image.name}-`));
+        try {
+          const mod = (await import(pathToFileURL(script).href)) as { buildWorker?: (outDir: string) => unknown; default?: { buildWorker?: (outDir: string) => unknown } };
+          const buildWorker = mod.buildWorker ?? mod.default?.buildWorker;
+          if (buildWorker) await buildWorker(staging);
+          else await runToCompletion(process.execPath, [script, staging], folder);
+          fs.writeFileSync(path.join(staging, ".built"), new Date().toISOString());
+          fs.rmSync(outDir, { recursive: true, force: true });
+          try {
+            fs.renameSync(staging, outDir);
+          } catch (err) {
+            // Another boot built the same inputs first: same image, keep theirs.
+            if (!fs.existsSync(marker)) throw err;
+          }
+        } finally {
+          fs.rmSync(staging, { recursive: true, force: true });
+        }
+        return { ...built, dir: outDir };
       })();
       this.builds.set(image.imageUri, pending);
       pending.catch(() => this.builds.delete(image.imageUri));
