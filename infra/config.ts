@@ -85,7 +85,8 @@ const settingsSchema = z
     fargateCpu: z.number().int().refine((v) => [256, 512, 1024, 2048, 4096].includes(v), "must be 256, 512, 1024, 2048 or 4096 (CPU units)").default(1024),
     fargateMemoryMb: z.number().int().min(512).max(30_720).default(2048),
     fargateNetwork: z.enum(["private", "public"]).default("public"),
-    fargateHeartbeatSeconds: z.number().int().min(10).max(3600).default(120),
+    fargateHeartbeatSeconds: z.number().int().min(10).max(3600).default(240),
+    fargateStartupAllowanceSeconds: z.number().int().min(0).max(1800).default(120),
     fargateTimeoutSeconds: z.number().int().min(60).max(86_400).default(10_800),
   })
   .strict();
@@ -134,6 +135,17 @@ function checkCrossFieldRules(s: Settings): void {
   if (s.fargateHeartbeatSeconds >= s.fargateTimeoutSeconds) {
     throw new Error("invalid stack config: `fargateHeartbeatSeconds` must be below `fargateTimeoutSeconds`");
   }
+  // Step Functions starts the heartbeat window when it starts the task: provisioning and the image pull use it up
+  // before the worker can send its first heartbeat, and should that one be lost the next comes an interval later.
+  const interval = fargateHeartbeatIntervalSeconds(s.fargateHeartbeatSeconds);
+  if (s.fargateHeartbeatSeconds < s.fargateStartupAllowanceSeconds + interval) {
+    throw new Error(
+      `invalid stack config: \`fargateHeartbeatSeconds\` (${s.fargateHeartbeatSeconds}) must cover \`fargateStartupAllowanceSeconds\` (${s.fargateStartupAllowanceSeconds}) plus one heartbeat interval (${interval} s, a third of the window): ${s.fargateStartupAllowanceSeconds + interval} s at least`,
+    );
+  }
+  if (s.fargateTimeoutSeconds < s.fargateStartupAllowanceSeconds + 60) {
+    throw new Error(`invalid stack config: \`fargateTimeoutSeconds\` (${s.fargateTimeoutSeconds}) must leave the worker at least 60 s after \`fargateStartupAllowanceSeconds\` (${s.fargateStartupAllowanceSeconds})`);
+  }
   // The longest path: record start, estimate, a Lambda attempt that times out, the Fargate task, record the outcome.
   // It must end inside the execution timeout, or the execution times out with no Catch and the job stays RUNNING.
   const f = s.functions;
@@ -145,6 +157,11 @@ function checkCrossFieldRules(s: Settings): void {
     );
   }
   checkFargateSize(s.fargateCpu, s.fargateMemoryMb);
+}
+
+/** The worker heartbeats three times per HeartbeatSeconds window, so one lost call does not fail the job. */
+export function fargateHeartbeatIntervalSeconds(heartbeatSeconds: number): number {
+  return Math.max(1, Math.floor(heartbeatSeconds / 3));
 }
 
 /** Fargate accepts only certain CPU/memory pairs. */

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EXPORTER_BUNDLE_PLUGINS } from "../handlers/export/bundle-assets";
-import { FunctionSizing, Settings } from "./config";
+import { fargateHeartbeatIntervalSeconds, FunctionSizing, Settings } from "./config";
 import { ExportFunctionArns, exportWorkflow } from "./export-workflow";
 import { EXPORT_WORKER_CONTAINER, ExportWorkerTask } from "./export-worker-task";
 import { createFunctionSet, FunctionSpec, invokeArns, timeoutsOf } from "./function-set";
@@ -17,8 +17,6 @@ export const DOCUMENTS_PREFIX = "documents/";
 export const EXPORTS_PREFIX = "exports/";
 export const PARTS_PREFIX = "parts/";
 
-/** Time the Fargate state's TimeoutSeconds spends before the worker starts: task provisioning and the image pull. */
-const FARGATE_STARTUP_ALLOWANCE_SECONDS = 300;
 
 /** Plain values, like OrderPipelineArgs: they come from stack config and are validated before anything is created. */
 export interface ExportPipelineArgs {
@@ -43,6 +41,8 @@ export interface ExportPipelineArgs {
     readonly network: "private" | "public";
     readonly heartbeatSeconds: number;
     readonly timeoutSeconds: number;
+    /** Time the state's windows spend before the worker starts: task provisioning and the image pull. */
+    readonly startupAllowanceSeconds: number;
   };
   /** Days every log group of the pipeline keeps its logs. */
   readonly logRetentionDays: number;
@@ -68,6 +68,7 @@ export function exportPipelineArgs(settings: Settings, wiring: { readonly namePr
       network: settings.fargateNetwork,
       heartbeatSeconds: settings.fargateHeartbeatSeconds,
       timeoutSeconds: settings.fargateTimeoutSeconds,
+      startupAllowanceSeconds: settings.fargateStartupAllowanceSeconds,
     },
     logRetentionDays: settings.logRetentionDays,
     logLevel: settings.logLevel,
@@ -225,7 +226,7 @@ export class ExportPipeline extends pulumi.ComponentResource {
   }
 
   private createWorker(name: string, args: ExportPipelineArgs): ExportWorkerTask {
-    const heartbeatInterval = Math.max(1, Math.floor(args.fargate.heartbeatSeconds / 3));
+    const heartbeatInterval = fargateHeartbeatIntervalSeconds(args.fargate.heartbeatSeconds);
     return new ExportWorkerTask(
       `${name}-worker`,
       {
@@ -243,7 +244,7 @@ export class ExportPipeline extends pulumi.ComponentResource {
           // (the last heartbeat may be an interval old) — or before the state's timeout, which also counts
           // Fargate's start-up (provisioning, image pull).
           STALL_SECONDS: String(Math.max(10, args.fargate.heartbeatSeconds - heartbeatInterval - 10)),
-          DEADLINE_SECONDS: String(Math.max(60, args.fargate.timeoutSeconds - FARGATE_STARTUP_ALLOWANCE_SECONDS)),
+          DEADLINE_SECONDS: String(Math.max(60, args.fargate.timeoutSeconds - args.fargate.startupAllowanceSeconds)),
         },
         grants: [
           { sid: "ReadDocuments", actions: ["s3:GetObject"], resources: [this.objects(DOCUMENTS_PREFIX)] },

@@ -1,5 +1,6 @@
 import * as DynamoDb from "@aws-sdk/client-dynamodb";
 import * as path from "node:path";
+import { LocalClock } from "./clock";
 import { EcsRuntime } from "./runtimes/ecs/runtime";
 import { FrontDoor } from "./front-door";
 import { IamEnforcer, IamLog, iamLog } from "./iam/enforcement";
@@ -36,8 +37,13 @@ export interface LocalCloudOptions {
   readonly configOverrides?: Record<string, string>;
   /** How long the sandbox gateway holds a `tok_timeout` charge. @default 30000 */
   readonly gatewayHangMs?: number;
-  /** Multiplies Retry intervals and Wait durations (1 = as defined). @default 1 */
+  /**
+   * Multiplies Retry intervals and Wait durations (1 = as defined); heartbeat windows and timeouts are never scaled
+   * (see clock.ts). @default 1
+   */
   readonly timeScale?: number;
+  /** Seconds a Fargate task takes to start (provisioning, image pull), skipped for the task, not waited. @default 60 */
+  readonly fargateStartupSeconds?: number;
   /** Execution environments per function on this machine. @default 4 */
   readonly maxEnvironmentsPerFunction?: number;
   /** Build container images at boot rather than at the first task. @default true */
@@ -62,6 +68,7 @@ export interface CoverageReport {
 /** A running local cloud, derived from the resource graph of the program. */
 export class LocalCloud {
   readonly principals = new PrincipalRegistry();
+  readonly clock: LocalClock;
   readonly dynamodb: LocalDynamoDb;
   readonly s3: LocalS3;
   readonly sns: LocalSns;
@@ -88,6 +95,7 @@ export class LocalCloud {
     readonly projectDir: string,
     private readonly options: LocalCloudOptions,
   ) {
+    this.clock = new LocalClock(options.timeScale ?? 1);
     this.dynamodb = new LocalDynamoDb(region);
     this.s3 = new LocalS3(region);
     this.sns = new LocalSns();
@@ -100,6 +108,7 @@ export class LocalCloud {
       principals: this.principals,
       baseEnv,
       buildRoot: path.join(projectDir, ".local", "images"),
+      startupSeconds: options.fargateStartupSeconds,
       resolveSecret: (valueFrom, executionRole) => {
         const parameter = this.ssm.get(valueFrom);
         this.principals.check({ principal: executionRole, service: "ssm", action: "ssm:GetParameters", resource: parameter?.arn ?? valueFrom });
@@ -115,7 +124,7 @@ export class LocalCloud {
       sqs: this.sqs,
       sns: this.sns,
       dynamodb: (principal, operation, input) => this.callDynamoDb(principal, operation, input),
-      timeScale: options.timeScale,
+      clock: this.clock,
     });
     this.frontDoor = new FrontDoor({
       principals: this.principals,

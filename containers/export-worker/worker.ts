@@ -14,7 +14,9 @@ import { EXPORT_STATE_FORMAT_VERSION } from "../../handlers/shared/format";
  * in `TASK_TOKEN`; it heartbeats while it works and reports the result with SendTaskSuccess / SendTaskFailure.
  *
  * Step Functions never stops the task itself (not on HeartbeatTimeout, TimeoutSeconds or an aborted execution), so
- * the worker watches itself: it heartbeats only when the job has made progress since the last heartbeat, and gives up
+ * the worker watches itself: it heartbeats once when it starts (the window has been running since the task was
+ * started, through provisioning and the image pull), then only when the job has made progress since the last
+ * heartbeat, and gives up
  * on its own — SendTaskFailure, then exit — after `STALL_SECONDS` without progress or `DEADLINE_SECONDS` in all.
  *
  * Environment: `EXPORT_JOB` (JSON `{ formatVersion: 1, jobId, documentKey, format }`), `DOCUMENTS_BUCKET`,
@@ -237,6 +239,18 @@ export async function run(env: Env, deps: WorkerDeps): Promise<number> {
 
   const progress = new Progress();
   let heartbeatCount = progress.count;
+  const sendHeartbeat = (token: string): void => {
+    sfn.send(new SendTaskHeartbeatCommand({ taskToken: token })).then(
+      () => log.debug("heartbeat sent"),
+      (error: Error) => {
+        if (TOKEN_GONE.has(error.name)) work.abort(new TaskTokenLostError(error));
+        else log.warn("heartbeat failed; retrying at the next interval", { error: error.name, reason: error.message });
+      },
+    );
+  };
+  // The state's heartbeat window has been running since Step Functions started the task: provisioning and the image
+  // pull used part of it. The first heartbeat says "started" and gives the work a whole window.
+  if (taskToken !== undefined) sendHeartbeat(taskToken);
   const heartbeat =
     taskToken === undefined
       ? undefined
@@ -248,13 +262,7 @@ export async function run(env: Env, deps: WorkerDeps): Promise<number> {
             return;
           }
           heartbeatCount = progress.count;
-          sfn.send(new SendTaskHeartbeatCommand({ taskToken })).then(
-            () => log.debug("heartbeat sent"),
-            (error: Error) => {
-              if (TOKEN_GONE.has(error.name)) work.abort(new TaskTokenLostError(error));
-              else log.warn("heartbeat failed; retrying at the next interval", { error: error.name, reason: error.message });
-            },
-          );
+          sendHeartbeat(taskToken);
         }, watchdog.heartbeatMs);
   // Re-armed for the time left rather than reset on every chunk, which would be a timer operation per 16 KiB read.
   let stallTimer: NodeJS.Timeout | undefined;

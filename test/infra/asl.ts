@@ -12,19 +12,22 @@ export function expectValidAsl(definition: unknown): void {
   expect(result.isValid, result.errorsText("\n")).to.equal(true);
 }
 
+export function goldenFile(name: string): string {
+  return path.join(__dirname, "golden", `${name}.json`);
+}
+
+export function goldenText(rendered: unknown): string {
+  return `${JSON.stringify(rendered, null, 2)}\n`;
+}
+
 /**
- * Compares a rendered document with its golden file under test/infra/golden/. Set UPDATE_GOLDEN=1 to rewrite the
- * file after an intended change; the diff then shows in review.
+ * Compares a rendered document with its golden file under test/infra/golden/. A missing file fails like a different
+ * one: `npm run golden` writes them after an intended change (scripts/golden.ts), and the diff shows in review.
  */
 export function expectGolden(name: string, rendered: unknown): void {
-  const file = path.join(__dirname, "golden", `${name}.json`);
-  const text = `${JSON.stringify(rendered, null, 2)}\n`;
-  if (process.env.UPDATE_GOLDEN === "1" || !fs.existsSync(file)) {
-    if (process.env.CI && !fs.existsSync(file)) throw new Error(`golden file ${file} is missing; run the tests with UPDATE_GOLDEN=1 and commit it`);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, text);
-  }
-  expect(JSON.parse(text)).to.deep.equal(JSON.parse(fs.readFileSync(file, "utf8")));
+  const file = goldenFile(name);
+  if (!fs.existsSync(file)) throw new Error(`golden file ${file} is missing: run \`npm run golden\` and commit it`);
+  expect(JSON.parse(goldenText(rendered)), `${name} differs from ${file}; after an intended change run \`npm run golden\` and review the diff`).to.deep.equal(JSON.parse(fs.readFileSync(file, "utf8")));
 }
 
 /** Every state of a definition, Map iterations included, as [name, state]. */

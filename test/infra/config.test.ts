@@ -67,6 +67,55 @@ describe("stack config", () => {
     );
   });
 
+  describe("every cross-field rule holds at its bound and refuses one past it", () => {
+    const ok = (raw: Record<string, unknown>) => expect(() => parseSettings({ ...minimal, ...raw }), JSON.stringify(raw)).to.not.throw();
+    const refused = (raw: Record<string, unknown>, message: string) => expect(() => parseSettings({ ...minimal, ...raw }), JSON.stringify(raw)).to.throw(message);
+
+    it("the gateway timeout stays below the payment function's timeout", () => {
+      ok({ paymentTimeoutMs: 14_999 });
+      refused({ paymentTimeoutMs: 15_000 }, "`paymentTimeoutMs` (15000) must be below `functions.paymentProcessing.timeoutSeconds` (15 s)");
+    });
+
+    it("each exporter's timeout covers the Lambda budget", () => {
+      ok({ exportLambdaBudgetSeconds: 780 });
+      refused({ functions: { exportPdf: { timeoutSeconds: 779 } }, exportLambdaBudgetSeconds: 780 }, "`functions.exportPdf.timeoutSeconds` (779) must be at least `exportLambdaBudgetSeconds` (780)");
+      refused({ functions: { exportSvg: { timeoutSeconds: 779 } }, exportLambdaBudgetSeconds: 780 }, "`functions.exportSvg.timeoutSeconds` (779) must be at least `exportLambdaBudgetSeconds` (780)");
+    });
+
+    it("the heartbeat window is below the Fargate timeout", () => {
+      ok({ fargateStartupAllowanceSeconds: 0, fargateHeartbeatSeconds: 300, fargateTimeoutSeconds: 301 });
+      refused({ fargateStartupAllowanceSeconds: 0, fargateHeartbeatSeconds: 300, fargateTimeoutSeconds: 300 }, "`fargateHeartbeatSeconds` must be below `fargateTimeoutSeconds`");
+    });
+
+    it("the heartbeat window covers the Fargate start-up allowance plus one heartbeat interval", () => {
+      // 179 s: an interval of 59 s, 120 + 59 = 179.
+      ok({ fargateStartupAllowanceSeconds: 120, fargateHeartbeatSeconds: 179 });
+      refused(
+        { fargateStartupAllowanceSeconds: 120, fargateHeartbeatSeconds: 178 },
+        "`fargateHeartbeatSeconds` (178) must cover `fargateStartupAllowanceSeconds` (120) plus one heartbeat interval (59 s, a third of the window): 179 s at least",
+      );
+    });
+
+    it("the Fargate timeout leaves the worker a minute after its start-up allowance", () => {
+      ok({ fargateStartupAllowanceSeconds: 30, fargateHeartbeatSeconds: 60, fargateTimeoutSeconds: 90 });
+      refused({ fargateStartupAllowanceSeconds: 30, fargateHeartbeatSeconds: 60, fargateTimeoutSeconds: 89 }, "`fargateTimeoutSeconds` (89) must leave the worker at least 60 s after `fargateStartupAllowanceSeconds` (30)");
+    });
+
+    it("the longest export path ends inside the execution timeout", () => {
+      // job status ×2 (10 s) + estimate (30 s) + the slower exporter (780 s) + Fargate + 120 s = 950 s + Fargate.
+      ok({ fargateTimeoutSeconds: 13_450 });
+      refused({ fargateTimeoutSeconds: 13_451 }, "`exportWorkflowTimeoutSeconds` (14400) must cover the longest export path, 14401 s");
+    });
+
+    it("the Fargate CPU and memory are a pair Fargate offers", () => {
+      ok({ fargateCpu: 256, fargateMemoryMb: 2048 });
+      refused({ fargateCpu: 256, fargateMemoryMb: 1536 }, "`fargateMemoryMb` 1536 is not valid with `fargateCpu` 256");
+      ok({ fargateCpu: 1024, fargateMemoryMb: 8192 });
+      refused({ fargateCpu: 1024, fargateMemoryMb: 9216 }, "`fargateMemoryMb` 9216 is not valid with `fargateCpu` 1024 (Fargate allows 2048–8192 MB in steps of 1024)");
+      refused({ fargateCpu: 2048, fargateMemoryMb: 4608 }, "`fargateMemoryMb` 4608 is not valid with `fargateCpu` 2048");
+    });
+  });
+
   it("requires the gateway URL", () => {
     expect(() => parseSettings({})).to.throw("`paymentGatewayUrl`");
   });

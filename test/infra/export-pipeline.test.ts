@@ -69,9 +69,10 @@ describe("ExportPipeline (Pulumi mocks)", function () {
     expect(container.image).to.match(/^000000000000\.dkr\.ecr\.eu-central-1\.amazonaws\.com\/.+@sha256:[0-9a-f]{64}$/);
     expect(Object.fromEntries(container.environment.map((e: any) => [e.name, e.value]))).to.deep.include({
       EXPORTS_PREFIX: "exports/",
-      HEARTBEAT_SECONDS: "40",
-      STALL_SECONDS: "70",
-      DEADLINE_SECONDS: "12700",
+      // prod: HeartbeatSeconds 240 → a heartbeat every 80 s; stall watchdog 240 − 80 − 10; deadline 13,000 − 120 start-up.
+      HEARTBEAT_SECONDS: "80",
+      STALL_SECONDS: "150",
+      DEADLINE_SECONDS: "12880",
     });
     expect(td.skipDestroy).to.equal(true);
     const logs = ofType("aws:cloudwatch/logGroup:LogGroup", "exports-prod-worker-logs")[0].inputs;

@@ -1,32 +1,13 @@
 import { expect } from "chai";
-import { ExportFunctionArns, exportWorkflow, ExportWorkerTarget } from "../../infra/export-workflow";
+import { exportWorkflow } from "../../infra/export-workflow";
 import { allStates, expectGolden, expectValidAsl } from "./asl";
+import { EXPORT_FUNCTIONS, EXPORT_PROPS, EXPORT_WORKER } from "./golden/sources";
 
-const alias = (name: string) => `arn:aws:lambda:eu-central-1:000000000000:function:shop-dev-${name}:live`;
-const functions: ExportFunctionArns = {
-  exportJobStatus: alias("export-job-status"),
-  exportEstimate: alias("export-estimate"),
-  exportSvg: alias("export-svg"),
-  exportPdf: alias("export-pdf"),
-  exportSplit: alias("export-split"),
-  exportCombine: alias("export-combine"),
-};
-const worker: ExportWorkerTarget = {
-  clusterArn: "arn:aws:ecs:eu-central-1:000000000000:cluster/exports",
-  taskDefinitionArn: "arn:aws:ecs:eu-central-1:000000000000:task-definition/shop-dev-export-worker:4",
-  taskRoleArn: "arn:aws:iam::000000000000:role/shop-dev-export-task-role",
-  executionRoleArn: "arn:aws:iam::000000000000:role/shop-dev-export-exec-role",
-  containerName: "export-worker",
-  subnetIds: ["subnet-a", "subnet-b"],
-  securityGroupIds: ["sg-1"],
-  assignPublicIp: false,
-  heartbeatSeconds: 120,
-  timeoutSeconds: 10_800,
-};
-const timeouts = { exportJobStatus: 10, exportEstimate: 30, exportSvg: 780, exportPdf: 780, exportSplit: 30, exportCombine: 600 };
+const functions = EXPORT_FUNCTIONS;
+const worker = EXPORT_WORKER;
 
 describe("export workflow", () => {
-  const { definition, statements } = exportWorkflow({ functions, timeouts, worker, lambdaBudgetSeconds: 720, mapMaxConcurrency: 7, timeoutSeconds: 14_400 });
+  const { definition, statements } = exportWorkflow(EXPORT_PROPS);
   const states = definition.States as Record<string, any>;
 
   it("renders as the golden definition and passes asl-validator", () => {

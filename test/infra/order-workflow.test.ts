@@ -1,25 +1,14 @@
 import { expect } from "chai";
-import { OrderFunctionArns, OrderStates, orderWorkflow } from "../../infra/order-workflow";
+import { OrderStates, orderWorkflow } from "../../infra/order-workflow";
 import { LAMBDA_TRANSIENT_ERRORS } from "../../infra/workflow";
 import { allStates, expectGolden, expectValidAsl } from "./asl";
+import { ORDER_FUNCTIONS, ORDER_PROPS } from "./golden/sources";
 
-const alias = (name: string) => `arn:aws:lambda:eu-central-1:000000000000:function:shop-dev-${name}:live`;
-const functions: OrderFunctionArns = {
-  orderPlacement: alias("order-placement"),
-  paymentProcessing: alias("payment-processing"),
-  inventoryManagement: alias("inventory-management"),
-  shipping: alias("shipping"),
-  notification: alias("notification"),
-  handlePaymentFailure: alias("handle-payment-failure"),
-  refundPayment: alias("refund-payment"),
-  releaseInventory: alias("release-inventory"),
-  cancelOrder: alias("cancel-order"),
-};
-const timeouts = Object.fromEntries(Object.keys(functions).map((k) => [k, 10])) as Record<keyof OrderFunctionArns, number>;
-const dlq = { url: "https://sqs.eu-central-1.amazonaws.com/000000000000/failed", arn: "arn:aws:sqs:eu-central-1:000000000000:failed" };
+const functions = ORDER_FUNCTIONS;
+const dlq = ORDER_PROPS.notificationDlq;
 
 describe("order workflow", () => {
-  const { definition, statements } = orderWorkflow({ functions, timeouts: { ...timeouts, paymentProcessing: 15 }, notificationDlq: dlq, timeoutSeconds: 900 });
+  const { definition, statements } = orderWorkflow(ORDER_PROPS);
   const states = definition.States as Record<string, any>;
 
   it("renders as the golden definition and passes asl-validator", () => {

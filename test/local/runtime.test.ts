@@ -83,13 +83,21 @@ describe("local cloud runtimes (mini program)", function () {
       expect(cause.trace[0]).to.equal("Boom: it went boom for Ada");
     });
 
-    it("stops a function at its timeout with States.Timeout, which States.TaskFailed does not catch", async () => {
-      const e = await run({ scenario: "timeout", ms: 5_000 });
+    // The handler sleeps far longer than the function's timeout: nothing races, only the timeout can end it.
+    it("stops a function at its own timeout with Sandbox.Timedout, an ordinary task error (States.TaskFailed, not States.Timeout)", async () => {
+      const e = await run({ scenario: "timeout", ms: 600_000 });
       expect(e.path).to.deep.equal(["Route", "Do-timeout", "Caught", "Done"]);
       const error = (e.output as { error: { Error: string; Cause: string } }).error;
-      expect(error.Error).to.equal("States.Timeout");
+      expect(error.Error).to.equal("Sandbox.Timedout");
+      expect(JSON.parse(error.Cause)).to.include({ errorType: "Sandbox.Timedout" });
       expect(JSON.parse(error.Cause).errorMessage).to.match(/Task timed out after 1\.00 seconds$/);
       expect(cloud.lambda.invocations.filter((r) => r.functionName === "mini-sleep").at(-1)!.outcome).to.equal("timeout");
+    });
+
+    it("fails a Task whose own TimeoutSeconds runs out first with States.Timeout, which States.TaskFailed does not catch", async () => {
+      const e = await run({ scenario: "state-timeout", ms: 600_000 });
+      expect(e.path).to.deep.equal(["Route", "Do-state-timeout", "Caught", "Done"]);
+      expect((e.output as { error: { Error: string } }).error.Error).to.equal("States.Timeout");
     });
 
     it("reports running out of memory as Lambda.Unknown and replaces the environment", async () => {
@@ -148,10 +156,20 @@ describe("local cloud runtimes (mini program)", function () {
       expect(task.exitCode).to.equal(0);
     });
 
-    it("keeps the task alive while it sends heartbeats", async () => {
-      const e = await run({ scenario: "ecs", mode: "heartbeat", job: { id: "job-8" } });
-      expect(e.path).to.deep.equal(["Route", "Do-ecs", "Done"]);
-      expect((e.output as { result: unknown }).result).to.deep.equal({ done: "job-8", heartbeats: 4 });
+    it("keeps the task alive while it sends heartbeats, for longer in all than HeartbeatSeconds", async () => {
+      // After each heartbeat the container is frozen while 60 s of its time is skipped: 4 × 60 s and the start-up,
+      // against a 90 s window that only the heartbeats keep open.
+      cloud.ecs.faults.push({ family: "mini-worker", kind: "stall", afterOutputIncludes: "progress", everyMatch: true, stallSeconds: 60, environmentIncludes: "job-8" });
+      try {
+        const e = await run({ scenario: "ecs", mode: "heartbeat", job: { id: "job-8" } });
+        expect(e.path).to.deep.equal(["Route", "Do-ecs", "Done"]);
+        expect((e.output as { result: unknown }).result).to.deep.equal({ done: "job-8", heartbeats: 4 });
+        const skipped = e.trace.filter((t) => t.kind === "token" && /^60 s skipped: the container stalls/.test(t.detail ?? ""));
+        expect(skipped).to.have.length(4);
+        expect(cloud.sfn.tokensOf(e.executionArn).map((t) => [t.status, t.heartbeats])).to.deep.equal([["succeeded", 4]]);
+      } finally {
+        cloud.ecs.faults.length = 0;
+      }
     });
 
     it("fails the state with the error and cause the task sent with SendTaskFailure", async () => {
@@ -159,16 +177,17 @@ describe("local cloud runtimes (mini program)", function () {
       expect((e.output as { error: unknown }).error).to.deep.equal({ Error: "WorkerFailed", Cause: "the job could not be done" });
     });
 
-    it("fails the state with States.TaskFailed when the container exits without reporting", async () => {
+    it("sees a container that exits without reporting only as a missed heartbeat (States.Timeout); its exit code stays in the trace", async () => {
       const e = await run({ scenario: "ecs", mode: "crash", job: {} });
-      const error = (e.output as { error: { Error: string; Cause: string } }).error;
-      expect(error.Error).to.equal("States.TaskFailed");
-      expect(error.Cause).to.contain('"ExitCode":3').and.contain("worker: giving up");
+      const error = (e.output as { error: { Error: string; Cause?: string } }).error;
+      expect(error.Error).to.equal("States.Timeout");
+      const trace = e.trace.map((t) => t.detail ?? "").join("\n");
+      expect(trace).to.match(/stopped: exit 3 .*worker: giving up/).and.contain("no heartbeat for 90 s (HeartbeatSeconds)");
     });
 
-    it("fails the state with States.HeartbeatTimeout when no heartbeat arrives in HeartbeatSeconds; a late callback is refused", async () => {
+    it("fails the state with States.Timeout when no heartbeat arrives in HeartbeatSeconds; a late callback is refused", async () => {
       const e = await run({ scenario: "ecs", mode: "silent", job: {} });
-      expect((e.output as { error: { Error: string } }).error.Error).to.equal("States.HeartbeatTimeout");
+      expect((e.output as { error: { Error: string } }).error.Error).to.equal("States.Timeout");
       const [token] = cloud.sfn.tokensOf(e.executionArn);
       expect(token.status).to.equal("timed-out");
       const sfn = new SFNClient(cloud.clientConfig(cloud.principals.find("ecs-task", "mini-worker")!));

@@ -18,8 +18,9 @@ export function printCoverage(cloud: LocalCloud | undefined): void {
 
 /**
  * The config every test of the real program shares (what `pulumi config set` would change, nothing else): an 800 ms
- * payment timeout so a hung gateway is noticed quickly, 30 s per SVG page so a 40-page SVG takes the Map path like a
- * PDF, and a 10 s Fargate heartbeat (the smallest the config allows) so a hung container is failed in seconds.
+ * payment timeout so a hung gateway is noticed quickly, and 30 s per SVG page so a 40-page SVG takes the Map path like
+ * a PDF. Heartbeat windows keep the stack's own values: the local cloud skips time for a hung or crashed container
+ * instead of waiting for it (local/clock.ts).
  */
 export const SHARED_CLOUD_OPTIONS: LocalCloudOptions = {
   timeScale: 0.01,
@@ -27,7 +28,6 @@ export const SHARED_CLOUD_OPTIONS: LocalCloudOptions = {
   configOverrides: {
     "order-pipeline:paymentTimeoutMs": "800",
     "order-pipeline:exportSecondsPerPageSvg": "30",
-    "order-pipeline:fargateHeartbeatSeconds": "10",
   },
 };
 

@@ -74,24 +74,37 @@ export interface TaskRecord {
 }
 
 /**
- * A failure injected into a running container (tests): `crash` kills it (SIGKILL, exit code 137 as ECS reports it)
- * `afterMs` after it started; `hang` freezes it (SIGSTOP: no more heartbeats or callbacks) and kills it `hangMs` later;
- * `stall` freezes it for `stallMs`, then lets it go on (a long pause: its overdue timers fire at once).
+ * A failure injected into a running container (tests), at a point of its own progress — when it starts, or when it
+ * writes a line containing `afterOutputIncludes` — never after a wall-clock delay, so a busy machine cannot move it:
+ * - `crash`: SIGKILL (exit code 137, as ECS reports a killed container);
+ * - `hang`: frozen for good (SIGSTOP: no more heartbeats or callbacks); the task's time is skipped to the end of its
+ *   windows, since nothing can happen in it any more, and the process is killed `hangMs` later to free the machine;
+ * - `stall`: frozen while the local cloud skips `stallSeconds` of the task's time (clock.ts), then let go on.
+ *   The container's own clock does not see the skipped time: keep stalls below its own stall watchdog.
  */
 export interface ContainerFault {
   /** Task definition family. */
   readonly family: string;
   readonly kind: "crash" | "hang" | "stall";
-  readonly afterMs: number;
-  /** @default 5000 */
-  readonly stallMs?: number;
-  /** Start the `afterMs` clock when the container first writes a line containing this text (e.g. "export started"). */
+  /** Strike when the container writes a line containing this text (e.g. "export started"); at its start otherwise. */
   readonly afterOutputIncludes?: string;
-  /** @default 30000 */
+  /** `stall`: seconds of the task's time the freeze lasts. */
+  readonly stallSeconds?: number;
+  /** `stall`: strike at every matching line, not only the first. @default false */
+  readonly everyMatch?: boolean;
+  /** `hang`: wall milliseconds before the frozen process is killed. @default 30000 */
   readonly hangMs?: number;
   /** Only tasks whose container override environment contains this text (e.g. a job id). */
   readonly environmentIncludes?: string;
   remaining?: number;
+}
+
+export interface RunTaskHooks {
+  /**
+   * Called with time the local cloud skips for this task (its simulated start-up, a stall, `Infinity` for a hang):
+   * whoever waits on the task (a Step Functions task token) uses it up from its windows.
+   */
+  readonly onTimeSkipped?: (ms: number, reason: string) => void;
 }
 
 /** What the image build of a Dockerfile folder yields: the folder to run the container's command in. */
@@ -128,6 +141,13 @@ export class EcsRuntime extends EventEmitter {
       readonly buildRoot: string;
       /** Resolves a container secret (`valueFrom`: SSM parameter ARN or name) as the execution role. */
       readonly resolveSecret: (valueFrom: string, executionRole: Principal) => string;
+      /**
+       * Seconds a Fargate task spends PROVISIONING and PENDING (ENI attachment, image pull) before its container
+       * starts. AWS publishes no figure; reports range from ~30 s to minutes. Not waited: the time is skipped for
+       * the task (clock.ts), so it counts against the heartbeat window and TimeoutSeconds as it would on AWS.
+       * @default 60
+       */
+      readonly startupSeconds?: number;
     },
   ) {
     super();
@@ -172,7 +192,7 @@ export class EcsRuntime extends EventEmitter {
     await Promise.all([...this.images.values()].map((img) => this.build(img)));
   }
 
-  async runTask(input: RunTaskInput): Promise<TaskRecord> {
+  async runTask(input: RunTaskInput, hooks: RunTaskHooks = {}): Promise<TaskRecord> {
     const td = this.resolveTaskDefinition(input.TaskDefinition);
     if (!td) throw new ServiceError("ClientException", `TaskDefinition not found: ${input.TaskDefinition}`, 400);
     const clusterArn = this.resolveCluster(input.Cluster);
@@ -213,6 +233,8 @@ export class EcsRuntime extends EventEmitter {
     void (async () => {
       try {
         const built = await this.build(image);
+        const startup = this.options.startupSeconds ?? 60;
+        if (startup > 0) hooks.onTimeSkipped?.(startup * 1000, `Fargate start-up (provisioning, image pull: ${startup} s)`);
         const taskRole = td.taskRoleArn ? this.options.principals.issue("ecs-task", td.family, td.taskRoleArn) : undefined;
         const executionRole = td.executionRoleArn ? this.options.principals.issue("ecs-task", `${td.family}/execution`, td.executionRoleArn) : undefined;
         const env: Record<string, string> = {
@@ -240,7 +262,7 @@ export class EcsRuntime extends EventEmitter {
           // A container killed by a signal exits with 128 + the signal's number, as ECS reports it (SIGKILL → 137).
           this.stop(task, code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : null), signal ? `Essential container in task exited (signal ${signal})` : "Essential container in task exited", settle),
         );
-        this.injectFault(td.family, JSON.stringify(override?.Environment ?? []), child);
+        this.injectFault(task, JSON.stringify(override?.Environment ?? []), child, hooks);
       } catch (err) {
         this.stop(task, null, `CannotPullContainerError: image build failed: ${(err as Error).message}`, settle);
       }
@@ -248,35 +270,37 @@ export class EcsRuntime extends EventEmitter {
     return task;
   }
 
-  private injectFault(family: string, environment: string, child: ChildProcess): void {
-    const fault = this.faults.find((f) => f.family === family && (f.remaining === undefined || f.remaining > 0) && (!f.environmentIncludes || environment.includes(f.environmentIncludes)));
+  private injectFault(task: TaskRecord, environment: string, child: ChildProcess, hooks: RunTaskHooks): void {
+    const fault = this.faults.find((f) => f.family === task.family && (f.remaining === undefined || f.remaining > 0) && (!f.environmentIncludes || environment.includes(f.environmentIncludes)));
     if (!fault) return;
     if (fault.remaining !== undefined) fault.remaining--;
-    let timer: NodeJS.Timeout | undefined;
-    const arm = () => {
-      timer ??= setTimeout(() => {
-        if (fault.kind === "crash") {
-          child.kill("SIGKILL");
-          return;
-        }
-        child.kill("SIGSTOP");
-        if (fault.kind === "stall") setTimeout(() => child.kill("SIGCONT"), fault.stallMs ?? 5_000).unref();
-        else setTimeout(() => child.kill("SIGKILL"), fault.hangMs ?? 30_000).unref();
-      }, fault.afterMs);
-      timer.unref();
+    const strike = () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (fault.kind === "crash") {
+        child.kill("SIGKILL");
+        return;
+      }
+      child.kill("SIGSTOP");
+      if (fault.kind === "hang") {
+        hooks.onTimeSkipped?.(Number.POSITIVE_INFINITY, "the container hangs (frozen by a test)");
+        setTimeout(() => child.kill("SIGKILL"), fault.hangMs ?? 30_000).unref();
+        return;
+      }
+      const seconds = fault.stallSeconds ?? 0;
+      hooks.onTimeSkipped?.(seconds * 1000, `the container stalls for ${seconds} s (frozen by a test)`);
+      child.kill("SIGCONT");
     };
-    if (!fault.afterOutputIncludes) arm();
-    else {
-      const watch = (chunk: Buffer | string) => {
-        if (!String(chunk).includes(fault.afterOutputIncludes!)) return;
-        child.stdout?.off("data", watch);
-        child.stderr?.off("data", watch);
-        arm();
-      };
-      child.stdout?.on("data", watch);
-      child.stderr?.on("data", watch);
+    if (!fault.afterOutputIncludes) {
+      strike();
+      return;
     }
-    child.once("exit", () => clearTimeout(timer));
+    const watch = (of: TaskRecord, line: string) => {
+      if (of !== task || !line.includes(fault.afterOutputIncludes!)) return;
+      if (!fault.everyMatch) this.off("line", watch);
+      strike();
+    };
+    this.on("line", watch);
+    child.once("exit", () => this.off("line", watch));
   }
 
   private stop(task: TaskRecord, exitCode: number | null, reason: string, settle: (t: TaskRecord) => void): void {
@@ -378,6 +402,7 @@ export class EcsRuntime extends EventEmitter {
         if (task.stderrTail.length > 20) task.stderrTail.shift();
       }
       keepLog(this.logs, this, { source: `${task.family}/${task.taskId}`, stream: kind, line, time: Date.now() });
+      this.emit("line", task, line);
     });
   }
 

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
+import { LocalClock, TaskWindow } from "../../clock";
 import { EcsRuntime, RunTaskInput, TaskRecord } from "../ecs/runtime";
 import { InvokeResult, LambdaRuntime } from "../lambda/runtime";
 import { Principal, PrincipalRegistry } from "../../iam/principals";
@@ -74,14 +75,17 @@ interface TokenEntry {
   heartbeats: number;
   resolve(output: unknown): void;
   reject(error: Error): void;
+  /** SendTaskHeartbeat: the heartbeat window starts again. */
   touch(): void;
+  /** Time the local cloud skips for this task (see clock.ts): used up from both windows at once. */
+  skip(ms: number): void;
+  /** Nothing can report on this token any more: both windows run out now, the earlier one decides the error. */
+  skipToEnd(): void;
   close(): void;
 }
 
 /** Above this, a state's input or output fails the execution with States.DataLimitExceeded (256 KiB in AWS). */
 const DATA_LIMIT_BYTES = 256 * 1024;
-/** How long a stopped ECS task's callback may still be in flight before the task counts as lost. */
-const CALLBACK_GRACE_MS = 250;
 
 export interface SfnRuntimeOptions {
   readonly region: string;
@@ -92,8 +96,8 @@ export interface SfnRuntimeOptions {
   readonly sns: LocalSns;
   /** Calls DynamoDB as a principal (the optimised dynamodb:* integrations). */
   readonly dynamodb: (principal: Principal, operation: string, input: Record<string, unknown>) => Promise<unknown>;
-  /** Multiplies Retry intervals and Wait seconds (1 = as defined; tests use less). Backoff and jitter are dropped when ≠ 1. */
-  readonly timeScale?: number;
+  /** Scales Retry intervals and Wait seconds (tests shorten them; backoff and jitter are dropped when scaled). */
+  readonly clock: LocalClock;
 }
 
 export class SfnRuntime extends EventEmitter {
@@ -114,7 +118,7 @@ export class SfnRuntime extends EventEmitter {
     } catch (err) {
       throw new ServiceError("InvalidDefinition", `state machine ${spec.name}: ${(err as Error).message}`, 400);
     }
-    const engine = new StateMachine(withoutTaskTimeouts(spec.definition), { validationOptions: { noValidate: true } });
+    const engine = new StateMachine(asEngineRuns(spec.definition), { validationOptions: { noValidate: true } });
     this.machines.set(spec.arn, spec);
     this.engines.set(spec.arn, engine);
     this.options.principals.issue("state-machine", spec.name, spec.roleArn);
@@ -170,13 +174,13 @@ export class SfnRuntime extends EventEmitter {
         (input: unknown) => this.runTask({ record, principal, stateName, state, input, issued, timeoutErrorClass }),
       ]),
     );
-    const scale = this.options.timeScale ?? 1;
+    const scale = this.options.clock.timeScale;
     const retryIntervalOverrides: Record<string, number[]> = {};
     const waitTimeOverrides: Record<string, number> = {};
     if (scale !== 1) {
       for (const [name, state] of collectStates(spec.definition)) {
-        if (Array.isArray(state.Retry)) retryIntervalOverrides[name] = state.Retry.map((r: { IntervalSeconds?: number }) => (r.IntervalSeconds ?? 1) * 1000 * scale);
-        if (state.Type === "Wait" && typeof state.Seconds === "number") waitTimeOverrides[name] = state.Seconds * 1000 * scale;
+        if (Array.isArray(state.Retry)) retryIntervalOverrides[name] = state.Retry.map((r: { IntervalSeconds?: number }) => this.options.clock.scaled((r.IntervalSeconds ?? 1) * 1000));
+        if (state.Type === "Wait" && typeof state.Seconds === "number") waitTimeOverrides[name] = this.options.clock.scaled(state.Seconds * 1000);
       }
     }
     const context = {
@@ -356,11 +360,10 @@ export class SfnRuntime extends EventEmitter {
     const e = outcome.error;
     const cause = JSON.stringify({ errorType: e.errorType, errorMessage: e.errorMessage, trace: e.trace ?? [] });
     switch (outcome.kind) {
-      case "timeout": {
-        const err = new args.timeoutErrorClass();
-        err.message = cause;
-        throw err;
-      }
+      case "timeout":
+        // The function's own timeout reaches Retry/Catch as the errorType Lambda reports, Sandbox.Timedout — an
+        // ordinary error that States.TaskFailed matches; only the Task's TimeoutSeconds is States.Timeout.
+        throw named(e.errorType, cause);
       case "out-of-memory":
         throw named("Lambda.Unknown", `The cause could not be determined because Lambda did not return an error type. Returned payload: ${cause}`);
       case "throttled":
@@ -390,9 +393,18 @@ export class SfnRuntime extends EventEmitter {
     for (const role of [td?.taskRoleArn, td?.executionRoleArn].filter((r): r is string => !!r)) {
       this.options.principals.check({ principal: args.principal, service: "iam", action: "iam:PassRole", resource: role, context: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } });
     }
+    const entry = args.token ? this.tokens.get(args.token) : undefined;
+    // Time the ECS runtime skips for the task (its simulated start-up, a test's stall) is used up from the token's
+    // windows: the task's clock, not the machine's, decides whether it heartbeats in time.
+    const onTimeSkipped = (ms: number, reason: string) => {
+      args.log("token", `${Number.isFinite(ms) ? `${Math.round(ms / 1000)} s` : "the rest of its windows"} skipped: ${reason}`);
+      if (!entry) return;
+      if (Number.isFinite(ms)) entry.skip(ms);
+      else entry.skipToEnd();
+    };
     let task: TaskRecord;
     try {
-      task = await ecs.runTask({ ...params, StartedBy: params.StartedBy ?? "AWS Step Functions" });
+      task = await ecs.runTask({ ...params, StartedBy: params.StartedBy ?? "AWS Step Functions" }, { onTimeSkipped });
     } catch (err) {
       if (err instanceof ServiceError) throw named(`ECS.${err.code}`, err.message);
       throw err;
@@ -406,16 +418,13 @@ export class SfnRuntime extends EventEmitter {
       if (task.exitCode !== 0) throw named("States.TaskFailed", JSON.stringify(ecs.describe(task)));
       return ecs.describe(task);
     }
-    // waitForTaskToken: when the container stops, AWS keeps waiting until HeartbeatSeconds/TimeoutSeconds; the local
-    // cloud fails the task at once (see local/README.md), after a grace period for a callback still in flight.
-    void task.stopped.then(async () => {
-      args.log("ecs", `task ${task.taskId.slice(0, 8)} stopped: exit ${task.exitCode ?? "none"} (${task.stoppedReason})`);
-      await new Promise((r) => setTimeout(r, CALLBACK_GRACE_MS));
-      const entry = this.tokens.get(args.token!);
-      if (entry?.status === "waiting") {
-        const cause = JSON.stringify({ TaskArn: task.taskArn, StoppedReason: task.stoppedReason, ExitCode: task.exitCode, LastStderr: task.stderrTail.slice(-5) });
-        entry.reject(named("States.TaskFailed", `The ECS task stopped without reporting on its task token: ${cause}`));
-      }
+    // waitForTaskToken: Step Functions learns nothing from the container stopping. A container that exits without
+    // calling back leaves the state waiting until its heartbeat window or TimeoutSeconds runs out, as on AWS; the
+    // local cloud skips that wait (nobody holds the token any more), so the state fails at once with the same error.
+    // Any callback the container awaited before exiting has already been served by then.
+    void task.stopped.then(() => {
+      args.log("ecs", `task ${task.taskId.slice(0, 8)} stopped: exit ${task.exitCode ?? "none"} (${task.stoppedReason})${task.stderrTail.length ? `; last stderr: ${short(task.stderrTail.slice(-3).join(" | "))}` : ""}`);
+      if (entry?.status === "waiting") onTimeSkipped(Number.POSITIVE_INFINITY, "the task stopped without reporting on its token, and nothing else can");
     });
     return undefined;
   }
@@ -459,7 +468,11 @@ export class SfnRuntime extends EventEmitter {
     }
   }
 
-  /** Registers a token and returns the promise the Task waits on; heartbeat and timeout timers run from now. */
+  /**
+   * Registers a token and returns the promise the Task waits on. Its heartbeat window and its TimeoutSeconds run
+   * from now, on wall time plus the time the local cloud skips for the task (clock.ts). Both expire as AWS reports
+   * them: `States.Timeout` (Catch/Retry on `States.HeartbeatTimeout` match a heartbeat expiry too, see asEngineRuns).
+   */
   private waitForToken(record: ExecutionRecord, stateName: string, token: string, state: TaskState, timeoutErrorClass: new () => Error): { promise: Promise<unknown>; entry: TokenEntry } {
     let resolve!: (v: unknown) => void;
     let reject!: (e: Error) => void;
@@ -468,12 +481,14 @@ export class SfnRuntime extends EventEmitter {
       reject = rej;
     });
     promise.catch(() => undefined);
-    let heartbeatTimer: NodeJS.Timeout | undefined;
-    let timeoutTimer: NodeJS.Timeout | undefined;
-    const clear = () => {
-      clearTimeout(heartbeatTimer);
-      clearTimeout(timeoutTimer);
+    const expire = (which: "heartbeat" | "timeout") => () => {
+      this.trace(record, { t: Date.now() - record.startDate, kind: "token", state: stateName, detail: which === "heartbeat" ? `no heartbeat for ${state.HeartbeatSeconds} s (HeartbeatSeconds)` : `TimeoutSeconds (${state.TimeoutSeconds} s) reached` });
+      entry.reject(Object.assign(new timeoutErrorClass(), { message: "" }));
     };
+    const heartbeat = state.HeartbeatSeconds ? new TaskWindow(state.HeartbeatSeconds * 1000, expire("heartbeat")) : undefined;
+    const timeout = state.TimeoutSeconds ? new TaskWindow(state.TimeoutSeconds * 1000, expire("timeout")) : undefined;
+    const windows = [heartbeat, timeout].filter((w): w is TaskWindow => !!w);
+    const clear = () => windows.forEach((w) => w.cancel());
     const entry: TokenEntry = {
       token,
       execution: record,
@@ -488,26 +503,24 @@ export class SfnRuntime extends EventEmitter {
       },
       reject: (error) => {
         if (entry.status !== "waiting") return;
-        entry.status = error.name === "States.Timeout" || error.name === "States.HeartbeatTimeout" ? "timed-out" : "failed";
+        entry.status = error.name === "States.Timeout" ? "timed-out" : "failed";
         clear();
         reject(error);
       },
-      touch: () => {
-        clearTimeout(heartbeatTimer);
-        if (state.HeartbeatSeconds) {
-          heartbeatTimer = setTimeout(() => entry.reject(named("States.HeartbeatTimeout", "")), state.HeartbeatSeconds * 1000);
-        }
+      touch: () => heartbeat?.restart(),
+      skip: (ms) => {
+        // The window with less time left expires first, as it would have in the skipped time.
+        for (const w of [...windows].sort((a, b) => a.remainingMs() - b.remainingMs())) w.skip(ms);
+      },
+      skipToEnd: () => {
+        const first = [...windows].sort((a, b) => a.remainingMs() - b.remainingMs())[0];
+        first?.skipToEnd();
       },
       close: () => {
         if (entry.status === "waiting") entry.status = "closed";
         clear();
       },
     };
-    entry.touch();
-    if (state.TimeoutSeconds) {
-      // The library enforces TimeoutSeconds on the state too; this marks the token timed out for late callbacks.
-      timeoutTimer = setTimeout(() => entry.reject(Object.assign(new timeoutErrorClass(), { message: "" })), state.TimeoutSeconds * 1000);
-    }
     this.tokens.set(token, entry);
     return { promise, entry };
   }
@@ -633,16 +646,23 @@ export class SfnRuntime extends EventEmitter {
 }
 
 /**
- * The definition the engine runs: Task TimeoutSeconds taken out (the Task handlers enforce them, see runTask), and
- * no library default either — aws-local-stepfunctions gives a Task without TimeoutSeconds 60 s, AWS gives none.
+ * The definition the engine runs, adjusted where aws-local-stepfunctions differs from Step Functions:
+ * - Task TimeoutSeconds taken out: the Task handlers enforce them (see runTask), and no library default either —
+ *   the library gives a Task without TimeoutSeconds 60 s, AWS gives none.
+ * - `States.HeartbeatTimeout` in ErrorEquals also written as `States.Timeout`: AWS reports a missed heartbeat as
+ *   `States.Timeout` and lets Catch/Retry name it `States.HeartbeatTimeout` as well; the library matches names only.
+ *   (Locally, such a catcher also matches the Task's own TimeoutSeconds; AWS does not document that case.)
  */
-function withoutTaskTimeouts<T extends { States: Record<string, AnyState> }>(definition: T): T {
+function asEngineRuns<T extends { States: Record<string, AnyState> }>(definition: T): T {
   const copy = structuredClone(definition);
   const visit = (states: Record<string, AnyState>) => {
     for (const state of Object.values(states)) {
       if (state.Type === "Task" && state.TimeoutSecondsPath === undefined) {
         // Longest a Node.js timer can wait (~24.8 days); setTimeout fires at once beyond it.
         state.TimeoutSeconds = 2_000_000;
+      }
+      for (const rule of [...(state.Retry ?? []), ...(state.Catch ?? [])] as Array<{ ErrorEquals: string[] }>) {
+        if (rule.ErrorEquals.includes("States.HeartbeatTimeout") && !rule.ErrorEquals.includes("States.Timeout")) rule.ErrorEquals = [...rule.ErrorEquals, "States.Timeout"];
       }
       const inner = state.ItemProcessor ?? state.Iterator;
       if (inner) visit(inner.States);

@@ -243,14 +243,15 @@ describe("export worker", () => {
 
     const heartbeats = (sfnMock: ReturnType<typeof setup>["sfnMock"]): number => sfnMock.commandCalls(SendTaskHeartbeatCommand).length;
 
-    it("sends a heartbeat only for an interval in which the job made progress, and none once it is done", async () => {
+    it("sends a heartbeat when it starts, then only for an interval in which the job made progress, and none once it is done", async () => {
       const { s3, objects, s3Mock, sfn, sfnMock, log } = setup();
       const { body, slices } = handFeedRendering(s3Mock, objects);
       const [first, second, rest] = slices(3);
       body.push(first);
       const running = run({ ...ENV, HEARTBEAT_SECONDS: "10", STALL_SECONDS: "60" }, { s3, sfn, log });
       await body.waiting();
-      const counts: number[] = [];
+      // Before any interval has passed: the window Step Functions started with the task is renewed at once.
+      const counts: number[] = [heartbeats(sfnMock)];
       await advance(10_000);
       counts.push(heartbeats(sfnMock));
       await advance(10_000);
@@ -262,13 +263,13 @@ describe("export worker", () => {
       await advance(10_000);
       await advance(10_000);
       counts.push(heartbeats(sfnMock));
-      expect(counts).to.deep.equal([1, 1, 2, 2]);
+      expect(counts).to.deep.equal([1, 2, 2, 3, 3]);
       body.push(rest);
       body.end();
       expect(await drive(running, 0)).to.equal(EXIT_CODES.success);
       // The last pages were progress: a heartbeat timer left running would send one more.
       await advance(60_000);
-      expect(heartbeats(sfnMock)).to.equal(2);
+      expect(heartbeats(sfnMock)).to.equal(3);
       expect(sfnMock.commandCalls(SendTaskHeartbeatCommand)[0].args[0].input).to.deep.equal({ taskToken: "token-1" });
     });
 
@@ -284,7 +285,7 @@ describe("export worker", () => {
       body.end();
       expect(await drive(running, 0)).to.equal(EXIT_CODES.success);
       expect(Date.now() - START).to.equal(60_000);
-      expect(heartbeats(sfnMock)).to.equal(6);
+      expect(heartbeats(sfnMock)).to.equal(7);
     });
 
     it("reports WorkerStalled and exits 4 when a download stops yielding for STALL_SECONDS (default 3 × HEARTBEAT_SECONDS)", async () => {
@@ -304,7 +305,8 @@ describe("export worker", () => {
       expect(Date.now() - Date.parse(match![1])).to.be.within(30_000, 31_000);
       expect(Number(match![2])).to.be.within(1, 39);
       expect(body.destroyed).to.equal(true);
-      expect(heartbeats(sfnMock)).to.equal(1);
+      // The one at the start and the one for the interval with progress; none while stalled.
+      expect(heartbeats(sfnMock)).to.equal(2);
       expect(objects.has("exports/job-42.pdf")).to.equal(false);
       expect(sfnMock.commandCalls(SendTaskSuccessCommand)).to.have.length(0);
     });
@@ -350,14 +352,14 @@ describe("export worker", () => {
       const { error, cause } = sfnMock.commandCalls(SendTaskFailureCommand)[0].args[0].input;
       expect(error).to.equal("WorkerDeadlineExceeded");
       expect(cause).to.match(/^the job ran for 60 s \(DEADLINE_SECONDS\) without finishing: \d+ of 40 pages done$/);
-      expect(heartbeats(sfnMock)).to.be.at.least(5);
+      expect(heartbeats(sfnMock)).to.be.at.least(6);
       expect(body.destroyed).to.equal(true);
     });
 
     it("stops a waiting job at once and exits 5, reporting nothing, when a heartbeat is answered TaskTimedOut", async () => {
       const { s3, objects, s3Mock, sfn, sfnMock, log, lines } = setup();
       const { body, slices } = handFeedRendering(s3Mock, objects);
-      sfnMock.on(SendTaskHeartbeatCommand).rejects(Object.assign(new Error("Task Timed Out"), { name: "TaskTimedOut" }));
+      sfnMock.on(SendTaskHeartbeatCommand).resolvesOnce({}).rejects(Object.assign(new Error("Task Timed Out"), { name: "TaskTimedOut" }));
       body.push(slices(2)[0]);
       const running = run({ ...ENV, HEARTBEAT_SECONDS: "10" }, { s3, sfn, log });
       await body.waiting();
@@ -365,7 +367,7 @@ describe("export worker", () => {
       expect(await drive(running, 0)).to.equal(EXIT_CODES.unreported);
       expect(Date.now() - START).to.equal(10_000);
       expect(body.destroyed).to.equal(true);
-      expect(heartbeats(sfnMock)).to.equal(1);
+      expect(heartbeats(sfnMock)).to.equal(2);
       expect(sfnMock.commandCalls(SendTaskFailureCommand)).to.have.length(0);
       expect(sfnMock.commandCalls(SendTaskSuccessCommand)).to.have.length(0);
       expect(objects.has("exports/job-42.pdf")).to.equal(false);
@@ -387,7 +389,8 @@ describe("export worker", () => {
       body.push(rest);
       body.end();
       expect(await drive(running, 0)).to.equal(EXIT_CODES.success);
-      expect(heartbeats(sfnMock)).to.equal(2);
+      // The first (at the start) was throttled; both intervals with progress still sent theirs.
+      expect(heartbeats(sfnMock)).to.equal(3);
       expect(lines.some((line) => line.level === "WARN" && line.error === "ThrottlingException")).to.equal(true);
     });
 
