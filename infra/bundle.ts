@@ -77,6 +77,9 @@ export function esbuildOptions(entry: string, outfile: string, external: readonl
 
 /** What a cached bundle was built from: the digest of every input file when it was built. */
 interface BundleManifest {
+  /** Digest of index.mjs: the name of every folder holding this bundle. */
+  readonly hash: string;
+  /** A folder holding it (any function's: the content is the same). */
   readonly dir: string;
   readonly inputs: Record<string, string>;
 }
@@ -88,16 +91,32 @@ interface BundleManifest {
  * booting the local cloud while `npm run plan` runs — never delete or half-write each other's bundle.
  *
  * Builds are cached by content: a manifest per (entry, options, plugins) lists the digest of every file esbuild read
- * (from its metafile). When every one of those files still has the same content, the earlier bundle is returned
- * without running esbuild. A plugin is identified by its name and the source of its `setup`, so a plugin whose
+ * (from its metafile). When every one of those files still has the same content, the earlier bundle is reused
+ * without running esbuild — also for another function name with the same handler (dev and prod, the tests' stacks),
+ * whose folder gets a hard link to the same file. A plugin is identified by its name and the source of its `setup`, so a plugin whose
  * behaviour depends on module-level state it does not show there needs a new name when that state changes.
  */
 export async function bundleHandler(options: BundleOptions): Promise<Bundle> {
+  const key = cacheKey(options);
   const home = path.join(BUILD_DIR, "lambda", options.name);
-  const manifestFile = path.join(BUILD_DIR, "cache", "bundles", `${options.name}-${cacheKey(options)}.json`);
-  const cached = reusable(manifestFile);
+  const manifestFile = path.join(BUILD_DIR, "cache", "bundles", `${key}.json`);
+  // The same handler bundled under several names at once (one program's dev and prod, a test's stacks): one build.
+  const running = building.get(key);
+  if (running) await running.catch(() => undefined);
+  const cached = reusable(manifestFile, home);
   if (cached) return cached;
+  const build = buildBundle(options, home, manifestFile);
+  building.set(key, build);
+  try {
+    return await build;
+  } finally {
+    if (building.get(key) === build) building.delete(key);
+  }
+}
 
+const building = new Map<string, Promise<Bundle>>();
+
+async function buildBundle(options: BundleOptions, home: string, manifestFile: string): Promise<Bundle> {
   fs.mkdirSync(home, { recursive: true });
   const staging = fs.mkdtempSync(path.join(home, ".staging-"));
   try {
@@ -106,7 +125,8 @@ export async function bundleHandler(options: BundleOptions): Promise<Bundle> {
     if (result.errors.length) {
       throw new Error(`bundling ${options.entry} failed: ${result.errors.map((e) => e.text).join("; ")}`);
     }
-    const dir = path.join(home, fileDigest(outfile).slice(0, 16));
+    const hash = fileDigest(outfile).slice(0, 16);
+    const dir = path.join(home, hash);
     // The archive Lambda receives is the folder: fixed permissions, whatever the umask of the machine that built it.
     fs.chmodSync(outfile, 0o644);
     fs.chmodSync(staging, 0o755);
@@ -122,7 +142,7 @@ export async function bundleHandler(options: BundleOptions): Promise<Bundle> {
     const inputs = Object.keys(result.metafile!.inputs)
       .filter((input) => !input.includes(":"))
       .map((input) => path.resolve(PROJECT_ROOT, input));
-    writeManifest(manifestFile, { dir, inputs: Object.fromEntries(inputs.map((file) => [file, fileDigest(file)])) });
+    writeManifest(manifestFile, { hash, dir, inputs: Object.fromEntries(inputs.map((file) => [file, fileDigest(file)])) });
     return { dir, bytes: fs.statSync(path.join(dir, "index.mjs")).size, cached: false, inputs };
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
@@ -137,23 +157,47 @@ function cacheKey(options: BundleOptions): string {
     .slice(0, 16);
 }
 
-/** The bundle a manifest names, if its folder is still there and none of its inputs changed. */
-function reusable(manifestFile: string): Bundle | undefined {
+/**
+ * The bundle a manifest names, in this function's folder, if none of its inputs changed and a folder holding it is
+ * still there.
+ */
+function reusable(manifestFile: string, home: string): Bundle | undefined {
   let manifest: BundleManifest;
   try {
     manifest = JSON.parse(fs.readFileSync(manifestFile, "utf8")) as BundleManifest;
   } catch {
     return undefined;
   }
-  const index = path.join(manifest.dir, "index.mjs");
-  if (!fs.existsSync(index)) return undefined;
   for (const [file, digest] of Object.entries(manifest.inputs)) {
     if (fileDigest(file, { missingOk: true }) !== digest) return undefined;
   }
+  const dir = path.join(home, manifest.hash);
+  const index = path.join(dir, "index.mjs");
+  if (!fs.existsSync(index)) {
+    const source = path.join(manifest.dir, "index.mjs");
+    if (!fs.existsSync(source)) return undefined;
+    fs.mkdirSync(home, { recursive: true });
+    const staging = fs.mkdtempSync(path.join(home, ".staging-"));
+    try {
+      try {
+        fs.linkSync(source, path.join(staging, "index.mjs"));
+      } catch {
+        fs.copyFileSync(source, path.join(staging, "index.mjs"));
+      }
+      fs.chmodSync(staging, 0o755);
+      try {
+        fs.renameSync(staging, dir);
+      } catch (err) {
+        if (!fs.existsSync(index)) throw err;
+      }
+    } finally {
+      fs.rmSync(staging, { recursive: true, force: true });
+    }
+  }
   // Keeps a reused bundle out of pruneOldBundles' reach (it deletes folders not touched for a day).
   const now = new Date();
-  fs.utimesSync(manifest.dir, now, now);
-  return { dir: manifest.dir, bytes: fs.statSync(index).size, cached: true, inputs: Object.keys(manifest.inputs) };
+  fs.utimesSync(dir, now, now);
+  return { dir, bytes: fs.statSync(index).size, cached: true, inputs: Object.keys(manifest.inputs) };
 }
 
 function writeManifest(file: string, manifest: BundleManifest): void {

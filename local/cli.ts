@@ -14,14 +14,46 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
-import { LocalCloud, PROJECT_DIR, startLocalCloud } from "./cloud";
-import { runDemo } from "./demo";
-import { formatIamReport, IamLog, iamLogPath, iamReport, writeIamLog } from "./iam/enforcement";
-import { formatBoot, formatExecution } from "./report";
-import { CatalogueEntry, ExportRun, Operator, OrderRun } from "./scenarios";
+// Only types at the top: the cloud and its services are imported when a command needs them, so a command that
+// fails on its arguments answers in a fraction of a second.
+import type { LocalCloud } from "./cloud";
+import type { IamLog } from "./iam/enforcement";
 import type { LogLine } from "./runtimes/log-lines";
-import { watchExportProgress } from "./progress";
-import { StackConfigError } from "./program/stack-config";
+import type { CatalogueEntry, ExportRun, OrderRun } from "./scenarios";
+
+/** The repository root (local/..), where the stack files and `.local/` are. */
+const PROJECT_DIR = path.resolve(__dirname, "..");
+
+/** Where the CLI reads and writes: the process's streams, or a test's buffers. */
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  /** Reads all of standard input (for `--input -`). */
+  readonly readStdin: () => string;
+  /** Where demo/order/export leave the run's IAM access log. @default $LOCAL_IAM_LOG or .local/iam-log.json */
+  readonly iamLogFile?: string;
+}
+
+/**
+ * The cloud's modules, loaded on first use. `require`, not `import()`: under a CommonJS TypeScript loader (tsx, the
+ * tests' mocha) a dynamic import bypasses the loader and cannot resolve TypeScript files.
+ */
+const lazy = {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  cloud: () => require("./cloud") as typeof import("./cloud"),
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  report: () => require("./report") as typeof import("./report"),
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  iam: () => require("./iam/enforcement") as typeof import("./iam/enforcement"),
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  scenarios: () => require("./scenarios") as typeof import("./scenarios"),
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  progress: () => require("./progress") as typeof import("./progress"),
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  demo: () => require("./demo") as typeof import("./demo"),
+};
+
+const PROCESS_IO: CliIo = { stdout: process.stdout, stderr: process.stderr, readStdin: () => fs.readFileSync(0, "utf8") };
 
 export class UsageError extends Error {
   override name = "UsageError";
@@ -79,20 +111,27 @@ export function parseCommandLine(argv: readonly string[]): Options {
   return { command, input: values.input, inventory: values.inventory, document: values.document, stack: values.stack!, json: !!values.json, verbose: !!values.verbose };
 }
 
-/** Reads and parses a JSON file (or stdin for "-"); every failure names the file and what is wrong. */
-export function readJson(file: string, what: string): unknown {
-  let text: string;
+/** Reads a file (or stdin for "-"); a failure names the file and what is wrong. */
+function readText(file: string, what: string, io: CliIo): string {
   try {
-    text = file === "-" ? fs.readFileSync(0, "utf8") : fs.readFileSync(file, "utf8");
+    return file === "-" ? io.readStdin() : fs.readFileSync(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`${what} ${file === "-" ? "(stdin)" : file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (err as Error).message}`);
   }
+}
+
+function parseJsonText(text: string, file: string, what: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
     throw new UsageError(`${what} ${file === "-" ? "(stdin)" : file} is not valid JSON: ${(err as Error).message}`);
   }
+}
+
+/** Reads and parses a JSON file (or stdin for "-"); every failure names the file and what is wrong. */
+export function readJson(file: string, what: string, io: CliIo = PROCESS_IO): unknown {
+  return parseJsonText(readText(file, what, io), file, what);
 }
 
 export function parseInventory(value: unknown, file: string): CatalogueEntry[] {
@@ -132,51 +171,69 @@ export function jsonLine(run: OrderRun | ExportRun): string {
 }
 
 /** Prints function and worker logs as they come (--verbose). */
-function streamLogs(cloud: LocalCloud): void {
-  const print = (l: LogLine) => process.stderr.write(`    [${l.source}] ${l.line}\n`);
+function streamLogs(cloud: LocalCloud, io: CliIo): void {
+  const print = (l: LogLine) => io.stderr.write(`    [${l.source}] ${l.line}\n`);
   cloud.lambda.on("log", print);
   cloud.ecs.on("log", print);
 }
 
-async function withCloud<T>(options: Options, overrides: Record<string, string>, body: (cloud: LocalCloud) => Promise<T>): Promise<T> {
-  const cloud = await startLocalCloud({ stack: options.stack, configOverrides: overrides, verbose: options.verbose });
-  if (!options.json) process.stderr.write(`${formatBoot(cloud)}\n`);
-  if (options.verbose) streamLogs(cloud);
+function iamLogFileOf(io: CliIo): string {
+  return io.iamLogFile ?? process.env.LOCAL_IAM_LOG ?? path.join(PROJECT_DIR, ".local", "iam-log.json");
+}
+
+/** Refuses a stack without a config file before the cloud's modules load (the boot would refuse it as well). */
+function requireStackFile(stack: string): void {
+  const file = path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`);
+  if (!fs.existsSync(file)) throw new UsageError(`stack "${stack}" has no config file ${file}`);
+}
+
+async function withCloud<T>(options: Options, io: CliIo, body: (cloud: LocalCloud) => Promise<T>): Promise<T> {
+  requireStackFile(options.stack);
+  const { startLocalCloud } = lazy.cloud();
+  const { formatBoot } = lazy.report();
+  const { writeIamLog } = lazy.iam();
+  const cloud = await startLocalCloud({ stack: options.stack, verbose: options.verbose });
+  if (!options.json) io.stderr.write(`${formatBoot(cloud)}\n`);
+  if (options.verbose) streamLogs(cloud, io);
   try {
     return await body(cloud);
   } finally {
-    writeIamLog(iamLogPath(cloud.projectDir), cloud.iamLog(options.command));
+    writeIamLog(iamLogFileOf(io), cloud.iamLog(options.command));
     await cloud.stop();
   }
 }
 
 /** Reads the last run's IAM log and prints the report; exit 2 when there is none. */
-function iamReportCommand(options: Options): number {
-  const file = iamLogPath(PROJECT_DIR);
+async function iamReportCommand(options: Options, io: CliIo): Promise<number> {
+  const file = iamLogFileOf(io);
   if (!fs.existsSync(file)) {
     throw new UsageError(`no IAM log at ${file}: run \`npm start\` or \`npm run local -- order|export ...\` first`);
   }
-  const log = readJson(file, "IAM log") as IamLog;
+  const log = readJson(file, "IAM log", io) as IamLog;
   if (log?.version !== 1 || !Array.isArray(log.principals) || !Array.isArray(log.accesses)) throw new UsageError(`${file} is not an IAM log this version understands`);
+  const { formatIamReport, iamReport } = lazy.iam();
   const reports = iamReport(log);
   if (options.json) {
-    process.stdout.write(`${JSON.stringify({ run: log.run, stack: log.stack, writtenAt: log.writtenAt, principals: reports })}\n`);
+    io.stdout.write(`${JSON.stringify({ run: log.run, stack: log.stack, writtenAt: log.writtenAt, principals: reports })}\n`);
   } else {
-    process.stdout.write(`${formatIamReport(reports, log)}\n`);
+    io.stdout.write(`${formatIamReport(reports, log)}\n`);
   }
   return 0;
 }
 
-async function orderCommand(options: Options): Promise<number> {
-  const orders = asList(readJson(options.input!, "--input"), `--input ${options.input}`);
-  const inventory = options.inventory ? parseInventory(readJson(options.inventory, "--inventory"), options.inventory) : undefined;
-  return withCloud(options, {}, async (cloud) => {
+async function orderCommand(options: Options, io: CliIo): Promise<number> {
+  const orders = asList(readJson(options.input!, "--input", io), `--input ${options.input}`);
+  const inventory = options.inventory ? parseInventory(readJson(options.inventory, "--inventory", io), options.inventory) : undefined;
+  requireStackFile(options.stack);
+  const { Operator } = lazy.scenarios();
+  const { formatExecution } = lazy.report();
+  return withCloud(options, io, async (cloud) => {
     const operator = new Operator(cloud);
     try {
       if (inventory) await operator.seedInventory(inventory);
       const runs = await operator.placeOrders(orders);
       for (const run of runs) {
-        process.stdout.write(options.json ? `${jsonLine(run)}\n` : `${formatExecution(`order ${run.orderId ?? "(no orderId)"}`, run.execution, { orderStatus: run.orderStatus })}\n\n`);
+        io.stdout.write(options.json ? `${jsonLine(run)}\n` : `${formatExecution(`order ${run.orderId ?? "(no orderId)"}`, run.execution, { orderStatus: run.orderStatus })}\n\n`);
       }
       return runs.every((r) => r.execution.status === "SUCCEEDED") ? 0 : 1;
     } finally {
@@ -185,26 +242,31 @@ async function orderCommand(options: Options): Promise<number> {
   });
 }
 
-async function exportCommand(options: Options): Promise<number> {
-  const requests = asList(readJson(options.input!, "--input"), `--input ${options.input}`).map((r) => ({ ...r }));
+async function exportCommand(options: Options, io: CliIo): Promise<number> {
+  const requests = asList(readJson(options.input!, "--input", io), `--input ${options.input}`).map((r) => ({ ...r }));
   let document: string | undefined;
   if (options.document) {
-    readJson(options.document, "--document");
-    document = fs.readFileSync(options.document === "-" ? 0 : options.document, "utf8");
+    if (options.document === "-" && options.input === "-") throw new UsageError("--input and --document cannot both read stdin");
+    document = readText(options.document, "--document", io);
+    parseJsonText(document, options.document, "--document");
     for (const r of requests) r.documentKey ??= `documents/${path.basename(options.document)}`;
   }
   requests.forEach((r, i) => {
     if (typeof r.documentKey !== "string") throw new UsageError(`--input ${options.input}: request ${i} has no "documentKey" (or pass --document FILE)`);
     r.jobId ??= `local-${Date.now().toString(36)}-${i}`;
   });
-  return withCloud(options, {}, async (cloud) => {
+  requireStackFile(options.stack);
+  const { Operator } = lazy.scenarios();
+  const { formatExecution } = lazy.report();
+  const { watchExportProgress } = lazy.progress();
+  return withCloud(options, io, async (cloud) => {
     const operator = new Operator(cloud);
-    const stopProgress = watchExportProgress(cloud);
+    const stopProgress = watchExportProgress(cloud, (line) => io.stderr.write(`${line}\n`));
     try {
       if (document !== undefined) for (const key of new Set(requests.map((r) => String(r.documentKey)))) await operator.uploadDocument(key, document);
       const runs = await operator.runExports(requests);
       for (const run of runs) {
-        process.stdout.write(options.json ? `${jsonLine(run)}\n` : `${formatExecution(`export ${run.jobId}`, run.execution, { runtime: run.runtime })}\n\n`);
+        io.stdout.write(options.json ? `${jsonLine(run)}\n` : `${formatExecution(`export ${run.jobId}`, run.execution, { runtime: run.runtime })}\n\n`);
       }
       return runs.every((r) => r.execution.status === "SUCCEEDED") ? 0 : 1;
     } finally {
@@ -214,29 +276,32 @@ async function exportCommand(options: Options): Promise<number> {
   });
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** Runs one command line; resolves with the exit code. Output goes to `io` (the process's streams by default). */
+export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Promise<number> {
   let options: Options;
   try {
     options = parseCommandLine(argv);
     switch (options.command) {
       case "help":
-        process.stdout.write(`${USAGE}\n`);
+        io.stdout.write(`${USAGE}\n`);
         return 0;
       case "order":
-        return await orderCommand(options);
+        return await orderCommand(options, io);
       case "export":
-        return await exportCommand(options);
+        return await exportCommand(options, io);
       case "iam-report":
-        return iamReportCommand(options);
-      default:
-        return await runDemo({ stack: options.stack, json: options.json, verbose: options.verbose, iamLogFile: iamLogPath(PROJECT_DIR) });
+        return await iamReportCommand(options, io);
+      default: {
+        const { runDemo } = lazy.demo();
+        return await runDemo({ stack: options.stack, json: options.json, verbose: options.verbose, iamLogFile: iamLogFileOf(io) });
+      }
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof StackConfigError) {
-      process.stderr.write(`local: ${err.message}\n\n${USAGE}\n`);
+    if (err instanceof UsageError || (err as Error).name === "StackConfigError") {
+      io.stderr.write(`local: ${(err as Error).message}\n\n${USAGE}\n`);
       return 2;
     }
-    process.stderr.write(`local: ${(err as Error).stack ?? err}\n`);
+    io.stderr.write(`local: ${(err as Error).stack ?? err}\n`);
     return 1;
   }
 }

@@ -2,7 +2,7 @@ import * as path from "node:path";
 import type { RegistrationArgs } from "../local/program/host";
 import { deployProgramCached, ProgramRegistrar } from "../local/program/provider";
 import { invokeResult, resourceState } from "../local/program/resource-state";
-import { loadStackConfig } from "../local/program/stack-config";
+import { loadStackConfig, substitutableKeys } from "../local/program/stack-config";
 
 /**
  * Runs the Pulumi program (index.ts) under mocks in a child process and returns the resource graph it registers,
@@ -51,6 +51,6 @@ async function runProgram(stack: string, overrides: Record<string, string>): Pro
     },
     call: (token) => invokeResult(token, config.region),
   };
-  const { outputs } = await deployProgramCached(recorder, { entry: "index.ts", projectDir: PROJECT_ROOT, config, quiet: true });
+  const { outputs } = await deployProgramCached(recorder, { entry: "index.ts", projectDir: PROJECT_ROOT, config, quiet: true, substitutable: substitutableKeys(config.project) });
   return { stack, region: config.region, resources, outputs };
 }

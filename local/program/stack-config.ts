@@ -32,6 +32,21 @@ export interface LoadStackConfigOptions {
   readonly overrides?: Record<string, string>;
 }
 
+/**
+ * External services the local cloud stands in for, by the stack config keys that point the program at them. Only
+ * their endpoints and credentials are rewritten; what the program does with them stays its own.
+ */
+export const PAYMENT_GATEWAY_URL_KEY = "paymentGatewayUrl";
+export const PAYMENT_GATEWAY_SECRET_KEY = "paymentGatewayKey";
+
+/**
+ * Config keys whose values the local cloud picks per boot (the sandbox gateway's URL, with its port): a cached
+ * resource graph is keyed without them and has them substituted on replay (graph-cache.ts).
+ */
+export function substitutableKeys(project: string): string[] {
+  return [`${project}:${PAYMENT_GATEWAY_URL_KEY}`];
+}
+
 export class StackConfigError extends Error {
   override name = "StackConfigError";
 }

@@ -1,24 +1,25 @@
 import { expect } from "chai";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT_DIR } from "../../local/cloud";
+import { CliIo, main } from "../../local/cli";
 
-/** `npm run local -- ...` as a person runs it: exit codes, messages, and the --json contract. */
+/**
+ * `npm run local -- ...` as a person runs it: exit codes, messages, and the --json contract. One test runs the CLI as
+ * a process (the exit code and streams really reach the shell); the others call its `main` with the arguments a shell
+ * would pass and capture what it writes, which is the same code path without a Node.js start per case.
+ */
 describe("local cloud CLI", function () {
   this.timeout(60_000);
-  const tsx = path.join(PROJECT_DIR, "node_modules", ".bin", "tsx");
-  const cli = path.join(PROJECT_DIR, "local", "cli.ts");
   let dir: string;
   // Runs here leave their IAM log in the temporary folder, not in the developer's .local/.
-  let env: NodeJS.ProcessEnv;
   let iamLogFile: string;
 
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "local-cli-"));
     iamLogFile = path.join(dir, "iam-log.json");
-    env = { ...process.env, LOCAL_IAM_LOG: iamLogFile };
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -27,63 +28,71 @@ describe("local cloud CLI", function () {
     fs.writeFileSync(p, content);
     return p;
   };
-  const runSync = (args: string[], input?: string) => spawnSync(tsx, [cli, ...args], { cwd: PROJECT_DIR, input, encoding: "utf8", timeout: 30_000, env });
+
+  /** Runs the CLI's main with captured streams; resolves with the exit code and what it wrote. */
+  const cli = async (args: string[], stdin = ""): Promise<{ status: number; stdout: string; stderr: string }> => {
+    let stdout = "";
+    let stderr = "";
+    const io: CliIo = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, readStdin: () => stdin, iamLogFile };
+    const status = await main(args, io);
+    return { status, stdout, stderr };
+  };
+
+  it("exits 2 from the shell with the message on stderr and nothing on stdout (a real process)", () => {
+    const tsx = path.join(PROJECT_DIR, "node_modules", ".bin", "tsx");
+    const r = spawnSync(tsx, [path.join(PROJECT_DIR, "local", "cli.ts"), "order", "--input", file("broken.json", '{"orderId": ')], {
+      cwd: PROJECT_DIR,
+      encoding: "utf8",
+      timeout: 30_000,
+      env: { ...process.env, LOCAL_IAM_LOG: iamLogFile },
+    });
+    expect(r.status, r.stderr).to.equal(2);
+    expect(r.stderr).to.contain(`--input ${path.join(dir, "broken.json")} is not valid JSON`);
+    expect(r.stdout).to.equal("");
+  });
 
   describe("refuses bad input before starting anything (exit code 2)", () => {
-    it("names a file that is not JSON", () => {
-      const r = runSync(["order", "--input", file("broken.json", '{"orderId": ')]);
-      expect(r.status).to.equal(2);
-      expect(r.stderr).to.contain(`--input ${path.join(dir, "broken.json")} is not valid JSON`);
-      expect(r.stdout).to.equal("");
-    });
-
-    it("names a file that does not exist, and bad JSON on stdin", () => {
-      const missing = runSync(["export", "--input", path.join(dir, "nope.json")]);
-      expect(missing.status).to.equal(2);
+    it("names a file that does not exist, and bad JSON on stdin", async () => {
+      const missing = await cli(["export", "--input", path.join(dir, "nope.json")]);
+      expect([missing.status, missing.stdout]).to.deep.equal([2, ""]);
       expect(missing.stderr).to.contain("no such file");
-      const stdin = runSync(["order", "--input", "-"], "not json");
+      const stdin = await cli(["order", "--input", "-"], "not json");
       expect(stdin.status).to.equal(2);
       expect(stdin.stderr).to.contain("--input (stdin) is not valid JSON");
     });
 
-    it("names the inventory item and field that is wrong", () => {
-      const r = runSync(["order", "--input", file("one.json", "{}"), "--inventory", file("inv.json", '[{"sku":"A","stock":1,"price":12.5}]')]);
+    it("names the inventory item and field that is wrong", async () => {
+      const r = await cli(["order", "--input", file("one.json", "{}"), "--inventory", file("inv.json", '[{"sku":"A","stock":1,"price":12.5}]')]);
       expect(r.status).to.equal(2);
       expect(r.stderr).to.contain('item 0 (A): "price" must be an integer ≥ 0 in minor units');
     });
 
-    it("refuses an export request without a document, an unknown command and an unknown stack", () => {
-      expect(runSync(["export", "--input", file("req.json", '{"format":"svg"}')]).stderr).to.contain('request 0 has no "documentKey" (or pass --document FILE)');
-      const unknown = runSync(["deploy"]);
+    it("refuses an export request without a document, an unknown command and an unknown stack", async () => {
+      expect((await cli(["export", "--input", file("req.json", '{"format":"svg"}')])).stderr).to.contain('request 0 has no "documentKey" (or pass --document FILE)');
+      const unknown = await cli(["deploy"]);
       expect([unknown.status, unknown.stderr.includes('unknown command "deploy"')]).to.deep.equal([2, true]);
-      const stack = runSync(["order", "--input", file("two.json", "{}"), "--stack", "nosuchstack"]);
+      const stack = await cli(["order", "--input", file("two.json", "{}"), "--stack", "nosuchstack"]);
       expect(stack.status).to.equal(2);
       expect(stack.stderr).to.contain('stack "nosuchstack" has no config file');
     });
+
+    it("refuses --input and --document both from stdin", async () => {
+      const r = await cli(["export", "--input", "-", "--document", "-"], "{}");
+      expect(r.status).to.equal(2);
+      expect(r.stderr).to.contain("--input and --document cannot both read stdin");
+    });
   });
 
-  it("iam-report says there is no log yet and exits 2", () => {
-    const r = runSync(["iam-report"]);
+  it("iam-report says there is no log yet and exits 2", async () => {
+    const r = await cli(["iam-report"]);
     expect(r.status).to.equal(2);
     expect(r.stderr).to.contain(`no IAM log at ${iamLogFile}: run \`npm start\``);
   });
 
-  /** Runs the CLI to its end; resolves with its exit code and output. */
-  const runAsync = (args: string[], input?: string) =>
-    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn(tsx, [cli, ...args], { cwd: PROJECT_DIR, env });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (c) => (stdout += c));
-      child.stderr.on("data", (c) => (stderr += c));
-      child.stdin.end(input ?? "");
-      child.on("exit", (code) => resolve({ code, stdout, stderr }));
-    });
-
   it("exports a document given with --document and reports the runtime and progress", async () => {
     const document = path.join(PROJECT_DIR, "examples", "documents", "invoice-1-page.json");
-    const r = await runAsync(["export", "--input", file("export.json", JSON.stringify({ jobId: "cli-export", format: "svg" })), "--document", document, "--json"]);
-    expect(r.code, r.stderr).to.equal(0);
+    const r = await cli(["export", "--input", file("export.json", JSON.stringify({ jobId: "cli-export", format: "svg" })), "--document", document, "--json"]);
+    expect(r.status, r.stderr).to.equal(0);
     const [line, ...rest] = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
     expect(rest).to.deep.equal([]);
     expect([line.status, line.runtime, line.error, line.output.outputKey]).to.deep.equal(["SUCCEEDED", "lambda", null, "exports/cli-export.svg"]);
@@ -101,15 +110,9 @@ describe("local cloud CLI", function () {
       payment: { token },
       shipTo: { name: "Ada", line1: "1 St", city: "Berlin", postalCode: "10115", country: "DE" },
     });
-    const child = spawn(tsx, [cli, "order", "--input", "-", "--inventory", inventory, "--json"], { cwd: PROJECT_DIR, env });
-    child.stdin.end(JSON.stringify([order("cli-1", "tok_visa"), order("cli-2", "tok_chargeDeclined")]));
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
-    expect(code, stderr).to.equal(0);
-    const lines = stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const r = await cli(["order", "--input", "-", "--inventory", inventory, "--json"], JSON.stringify([order("cli-1", "tok_visa"), order("cli-2", "tok_chargeDeclined")]));
+    expect(r.status, r.stderr).to.equal(0);
+    const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
     expect(lines).to.have.length(2);
     expect(lines.map((l) => Object.keys(l).sort())).to.deep.equal([
       ["error", "orderStatus", "output", "path", "status"],
@@ -121,9 +124,9 @@ describe("local cloud CLI", function () {
     ]);
   });
 
-  it("iam-report reads the log the last run left: per principal grants, used pairs, unused grants, no denials", () => {
+  it("iam-report reads the log the last run left: per principal grants, used pairs, unused grants, no denials", async () => {
     // Runs after the order run above, which wrote the log atomically at its end.
-    const r = runSync(["iam-report", "--json"]);
+    const r = await cli(["iam-report", "--json"]);
     expect(r.status, r.stderr).to.equal(0);
     const report = JSON.parse(r.stdout) as { run: string; principals: Array<{ principal: string; used: Array<{ action: string }>; unused: unknown[]; denied: unknown[] }> };
     expect(report.run).to.equal("order");
@@ -131,7 +134,7 @@ describe("local cloud CLI", function () {
     expect(placement.used.map((u) => u.action)).to.include.members(["dynamodb:BatchGetItem", "dynamodb:PutItem"]);
     expect(placement.unused).to.not.deep.equal([]);
     expect(report.principals.flatMap((p) => p.denied)).to.deep.equal([]);
-    const text = runSync(["iam-report"]);
+    const text = await cli(["iam-report"]);
     expect(text.stdout).to.match(/^IAM report — run "order" on stack dev/);
     expect(text.stdout).to.match(/\d+ principals · \d+ unused grants · 0 denied/);
   });

@@ -7,7 +7,7 @@ export const MINI_PROGRAM = path.join(__dirname, "fixtures", "mini");
 
 /** Boots a local cloud for one test file; the caller stops it in `after`. */
 export function bootMini(options: LocalCloudOptions = {}): Promise<LocalCloud> {
-  return startLocalCloud({ projectDir: MINI_PROGRAM, timeScale: 0.01, ...options });
+  return startLocalCloud({ projectDir: MINI_PROGRAM, timeScale: 0.01, compileCache: true, ...options });
 }
 
 /** Prints state coverage at the end of a file, so a run shows which states the tests reached. */
@@ -24,6 +24,10 @@ export function printCoverage(cloud: LocalCloud | undefined): void {
  */
 export const SHARED_CLOUD_OPTIONS: LocalCloudOptions = {
   timeScale: 0.01,
+  // Two environments per function: concurrency is still real (two orders race in two environments), and each
+  // environment fewer is a cold start fewer — most of this suite's CPU (bench/test-suite.ts).
+  maxEnvironmentsPerFunction: 2,
+  compileCache: true,
   gatewayHangMs: 5_000,
   configOverrides: {
     "order-pipeline:paymentTimeoutMs": "800",

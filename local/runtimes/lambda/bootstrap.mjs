@@ -1,12 +1,14 @@
 // The Lambda runtime interface inside one worker thread (one execution environment): loads the function's deployed
 // bundle once (the cold start), then serves one invocation at a time. Plain ESM so the worker starts without a
 // TypeScript loader, as the Node.js runtime in Lambda would.
+import module from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
-const { codeDir, handler } = workerData;
+const { codeDir, handler, compileCacheDir } = workerData;
+if (compileCacheDir) module.enableCompileCache(compileCacheDir);
 
 function describeError(err) {
   if (err instanceof Error) {
