@@ -87,12 +87,31 @@ export function readWatchdogConfig(env: Env): WatchdogConfig {
   };
 }
 
+/** The worker's time and timers: the process's own by default; tests pass a fake clock they move by hand. */
+export interface WorkerClock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  setInterval(callback: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+const SYSTEM_CLOCK: WorkerClock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout | undefined),
+  setInterval: (callback, ms) => setInterval(callback, ms),
+  clearInterval: (handle) => clearInterval(handle as NodeJS.Timeout | undefined),
+};
+
 export interface WorkerDeps {
   readonly s3: S3Client;
   readonly sfn: SFNClient;
   readonly log: Log;
   /** Aborted when the task is asked to stop (SIGTERM from ECS). */
   readonly signal?: AbortSignal;
+  /** @default the process's clock and timers */
+  readonly clock?: WorkerClock;
 }
 
 export interface WorkerResult {
@@ -132,13 +151,17 @@ export class WorkerDeadlineExceededError extends Error {
 class Progress {
   /** Counts progress events, so a heartbeat can tell whether any happened since the last one. */
   count = 0;
-  at = Date.now();
+  at: number;
   pagesDone = 0;
   pages?: number;
 
+  constructor(private readonly clock: WorkerClock) {
+    this.at = clock.now();
+  }
+
   advance(): void {
     this.count++;
-    this.at = Date.now();
+    this.at = this.clock.now();
   }
 
   describe(): string {
@@ -191,6 +214,7 @@ function exitCodeFor(error: unknown): number {
 /** Runs one export job; resolves to the process exit code (never rejects). */
 export async function run(env: Env, deps: WorkerDeps): Promise<number> {
   const { log, sfn } = deps;
+  const clock = deps.clock ?? SYSTEM_CLOCK;
   const taskToken = env.TASK_TOKEN?.trim() || undefined;
 
   async function fail(error: unknown, code: number): Promise<number> {
@@ -237,7 +261,7 @@ export async function run(env: Env, deps: WorkerDeps): Promise<number> {
   if (deps.signal?.aborted) onStop();
   deps.signal?.addEventListener("abort", onStop, { once: true });
 
-  const progress = new Progress();
+  const progress = new Progress(clock);
   let heartbeatCount = progress.count;
   const sendHeartbeat = (token: string): void => {
     sfn.send(new SendTaskHeartbeatCommand({ taskToken: token })).then(
@@ -254,22 +278,22 @@ export async function run(env: Env, deps: WorkerDeps): Promise<number> {
   const heartbeat =
     taskToken === undefined
       ? undefined
-      : setInterval(() => {
+      : clock.setInterval(() => {
           // Heartbeats say "still getting somewhere", not "still running": a worker stuck on a dead connection
           // stops sending them, and Step Functions' HeartbeatSeconds can catch it as well as the stall timer below.
           if (progress.count === heartbeatCount) {
-            log.debug("no progress since the last heartbeat; none sent", { idleSeconds: (Date.now() - progress.at) / 1000 });
+            log.debug("no progress since the last heartbeat; none sent", { idleSeconds: (clock.now() - progress.at) / 1000 });
             return;
           }
           heartbeatCount = progress.count;
           sendHeartbeat(taskToken);
         }, watchdog.heartbeatMs);
   // Re-armed for the time left rather than reset on every chunk, which would be a timer operation per 16 KiB read.
-  let stallTimer: NodeJS.Timeout | undefined;
+  let stallTimer: unknown;
   const checkStall = (): void => {
-    const idleMs = Date.now() - progress.at;
+    const idleMs = clock.now() - progress.at;
     if (idleMs < watchdog.stallMs) {
-      stallTimer = setTimeout(checkStall, watchdog.stallMs - idleMs);
+      stallTimer = clock.setTimeout(checkStall, watchdog.stallMs - idleMs);
       return;
     }
     work.abort(
@@ -278,11 +302,11 @@ export async function run(env: Env, deps: WorkerDeps): Promise<number> {
       ),
     );
   };
-  stallTimer = setTimeout(checkStall, watchdog.stallMs);
+  stallTimer = clock.setTimeout(checkStall, watchdog.stallMs);
   const deadlineTimer =
     watchdog.deadlineMs === undefined
       ? undefined
-      : setTimeout(() => {
+      : clock.setTimeout(() => {
           work.abort(
             new WorkerDeadlineExceededError(
               `the job ran for ${watchdog.deadlineMs! / 1000} s (DEADLINE_SECONDS) without finishing: ${progress.describe()}`,
@@ -290,9 +314,9 @@ export async function run(env: Env, deps: WorkerDeps): Promise<number> {
           );
         }, watchdog.deadlineMs);
   const stopTimers = (): void => {
-    clearInterval(heartbeat);
-    clearTimeout(stallTimer);
-    clearTimeout(deadlineTimer);
+    clock.clearInterval(heartbeat);
+    clock.clearTimeout(stallTimer);
+    clock.clearTimeout(deadlineTimer);
   };
   work.signal.addEventListener("abort", stopTimers, { once: true });
   const stopped = new Promise<void>((resolve) => {
@@ -310,9 +334,9 @@ export async function run(env: Env, deps: WorkerDeps): Promise<number> {
       () => true,
     );
     if (await Promise.race([settled, stopped.then(() => false)])) return exporting;
-    let grace: NodeJS.Timeout | undefined;
-    const inTime = await Promise.race([settled, new Promise<false>((resolve) => (grace = setTimeout(resolve, STOP_GRACE_MS, false)))]);
-    clearTimeout(grace);
+    let grace: unknown;
+    const inTime = await Promise.race([settled, new Promise<false>((resolve) => (grace = clock.setTimeout(() => resolve(false), STOP_GRACE_MS)))]);
+    clock.clearTimeout(grace);
     if (inTime) return exporting;
     log.warn("the work did not stop in time; reporting without waiting for it", { graceSeconds: STOP_GRACE_MS / 1000 });
     throw work.signal.reason;

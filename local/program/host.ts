@@ -83,6 +83,9 @@ async function plain(value: unknown): Promise<unknown> {
 }
 
 async function main(): Promise<void> {
+  // The Pulumi SDK records a stack trace for every promise it creates (debuggablePromise); mapped through tsx's
+  // source maps, that was a seventh of a program run. Errors keep their messages.
+  process.setSourceMapsEnabled(false);
   const setup = JSON.parse(process.env.LOCAL_PROGRAM_SETUP ?? "null") as HostSetup | null;
   if (!setup) throw new Error("LOCAL_PROGRAM_SETUP is not set: this file is started by local/program/provider.ts");
   pulumi.runtime.setAllConfig(setup.config, setup.secretKeys);

@@ -254,7 +254,8 @@ export function deployProgram(provider: ProgramRegistrar, options: DeployOptions
   const child = fork(path.join(__dirname, "host.ts"), [], {
     cwd: options.projectDir,
     execArgv: ["--import", tsxLoader],
-    env: { ...process.env, LOCAL_PROGRAM_SETUP: JSON.stringify(setup) },
+    // V8's compile cache: the Pulumi SDK and the program are compiled once per checkout, not per program run.
+    env: { ...process.env, LOCAL_PROGRAM_SETUP: JSON.stringify(setup), NODE_COMPILE_CACHE: path.join(options.projectDir, ".local", "compile-cache") },
     stdio: ["ignore", "pipe", "pipe", "ipc"],
   });
   const output: string[] = [];

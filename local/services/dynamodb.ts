@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
-import { CreateTableCommand, CreateTableCommandInput, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, CreateTableCommandInput, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../program/resource-state";
 import { Access } from "./errors";
 
@@ -81,6 +81,14 @@ export class LocalDynamoDb {
         : {}),
     };
     await this.client!.send(new CreateTableCommand(input));
+    // CreateTable answers CREATING; the Pulumi provider reports the table created only once it is ACTIVE, and writes
+    // to a CREATING table fail with ResourceNotFoundException. dynalite flips it on a later turn of the event loop.
+    for (let turn = 0; ; turn++) {
+      const { Table } = await this.client!.send(new DescribeTableCommand({ TableName: name }));
+      if (Table?.TableStatus === "ACTIVE") break;
+      if (turn >= 10_000) throw new Error(`table ${name} is still ${Table?.TableStatus} after ${turn} checks`);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     this.tables.set(name, { name, arn: this.tableArn(name), hashKey: inputs.hashKey, rangeKey: inputs.rangeKey });
   }
 

@@ -7,8 +7,8 @@ import { sharedCloud } from "./support";
 
 /**
  * End to end through the local cloud derived from the real program (index.ts, dev stack): both workflows' designed
- * outcomes, asserted on what the stores hold afterwards. The orders run as one concurrent batch and the exports as
- * another (as a client would send them); each `it` checks one of them.
+ * outcomes, asserted on what the stores hold afterwards. The orders and the exports run as two concurrent batches, at
+ * the same time (as two clients would send them); each `it` checks one of them.
  *
  * The cloud is the one shared with the fault matrix (support.ts: `sharedCloud`, with its stack config overrides);
  * this file's orders, SKUs and jobs are its own (`e2e-*`), and IAM is enforced on every request.
@@ -59,9 +59,6 @@ describe("order and export pipelines, end to end (local cloud from index.ts)", f
       order("e2e-notify-fails", "tok_visa", [{ sku: "PLATE", quantity: 1 }]),
       order("e2e-cancel-fails", "tok_visa", [{ sku: "TEAPOT", quantity: 2 }]),
     ];
-    for (const run of await operator.placeOrders(batch)) orders.set(run.orderId!, run);
-    cloud.frontDoor.faults.length = 0;
-
     const documents = path.join(PROJECT_DIR, "examples", "documents");
     await operator.uploadDocument("documents/e2e-invoice.json", fs.readFileSync(path.join(documents, "invoice-1-page.json")));
     await operator.uploadDocument("documents/e2e-catalogue.json", fs.readFileSync(path.join(documents, "catalogue-40-pages.json")));
@@ -74,7 +71,11 @@ describe("order and export pipelines, end to end (local cloud from index.ts)", f
       { jobId: "e2e-fargate", documentKey: "documents/e2e-catalogue.json", format: "pdf" },
       { jobId: "e2e-broken", documentKey: "documents/e2e-broken.json", format: "pdf" },
     ];
-    for (const run of await operator.runExports(requests)) exportsRun.set(run.jobId!, run);
+    // Orders and exports at once, as two clients would send them.
+    const [orderRuns, exportRuns] = await Promise.all([operator.placeOrders(batch), operator.runExports(requests)]);
+    cloud.frontDoor.faults.length = 0;
+    for (const run of orderRuns) orders.set(run.orderId!, run);
+    for (const run of exportRuns) exportsRun.set(run.jobId!, run);
   });
 
   after(() => operator?.close());

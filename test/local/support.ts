@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { LocalCloud, LocalCloudOptions, startLocalCloud } from "../../local/cloud";
 import { formatCoverage } from "../../local/report";
+import { programGraph } from "../../scripts/program-graph";
 
 /** The throwaway program the runtime tests run (not the product): test/local/fixtures/mini. */
 export const MINI_PROGRAM = path.join(__dirname, "fixtures", "mini");
@@ -50,8 +51,27 @@ export const faultMatrixSummary: Array<{ scenario: string; expected: string; got
  */
 export function sharedCloud(user: string): Promise<LocalCloud> {
   sharedCloudUsers.add(user);
+  return bootSharedCloud();
+}
+
+function bootSharedCloud(): Promise<LocalCloud> {
   shared ??= startLocalCloud(SHARED_CLOUD_OPTIONS);
   return shared;
+}
+
+/**
+ * Starts the suite's slow boots without waiting for them (test/warm-up.ts, for `npm test`): on a fresh checkout each
+ * is a run of the program (bundling every handler on the way), and started first it runs in its own process on the
+ * second core while the unit tests use the first. A failure surfaces in the test that awaits it.
+ */
+export function warmUp(): void {
+  // One after the other: the first run bundles every handler, the later ones find the bundles in the cache.
+  void bootSharedCloud()
+    .catch(() => undefined)
+    .then(() => programGraph("dev"))
+    .catch(() => undefined)
+    .then(() => programGraph("prod"))
+    .catch(() => undefined);
 }
 
 /** The shared cloud if a test booted it. */

@@ -90,8 +90,6 @@ export interface ContainerFault {
   readonly afterOutputIncludes?: string;
   /** `stall`: seconds of the task's time the freeze lasts. */
   readonly stallSeconds?: number;
-  /** `stall`: strike at every matching line, not only the first. @default false */
-  readonly everyMatch?: boolean;
   /** `hang`: wall milliseconds before the frozen process is killed. @default 30000 */
   readonly hangMs?: number;
   /** Only tasks whose container override environment contains this text (e.g. a job id). */
@@ -299,7 +297,7 @@ export class EcsRuntime extends EventEmitter {
     }
     const watch = (of: TaskRecord, line: string) => {
       if (of !== task || !line.includes(fault.afterOutputIncludes!)) return;
-      if (!fault.everyMatch) this.off("line", watch);
+      this.off("line", watch);
       strike();
     };
     this.on("line", watch);

@@ -595,12 +595,25 @@ export class SfnRuntime extends EventEmitter {
         const entry = this.requireToken(input.taskToken);
         entry.heartbeats++;
         entry.touch();
-        this.emit("heartbeat", entry.execution, entry.stateName, entry.heartbeats);
+        // Listeners run before the caller gets its answer: a test may act on the task at this exact point.
+        this.emit("heartbeat", entry.execution, entry.stateName, entry.heartbeats, entry.token);
         return {};
       }
       default:
         throw new ServiceError("UnknownOperationException", `The local Step Functions does not implement ${operation}`, 400);
     }
+  }
+
+  /**
+   * Skips `ms` of a waiting task's time (clock.ts): used up from its heartbeat window and TimeoutSeconds at once, as if
+   * that much time had passed for it with nothing happening. For tests; the ECS runtime skips a task's start-up and
+   * a stall the same way.
+   */
+  skipTaskTime(token: string, ms: number, reason: string): void {
+    const entry = this.tokens.get(token);
+    if (!entry || entry.status !== "waiting") throw new Error(`no task waits on token ${token.slice(0, 12)}…`);
+    this.trace(entry.execution, { t: Date.now() - entry.execution.startDate, kind: "token", state: entry.stateName, detail: `${Math.round(ms / 1000)} s skipped: ${reason}` });
+    entry.skip(ms);
   }
 
   /** Task tokens issued to an execution, with their state: for tests and the trace. */

@@ -1,10 +1,10 @@
-import { mock } from "node:test";
+import FakeTimers from "@sinonjs/fake-timers";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { SFNClient, SendTaskFailureCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand } from "@aws-sdk/client-sfn";
 import { mockClient } from "aws-sdk-client-mock";
 import { expect } from "chai";
-import { EXIT_CODES, readWatchdogConfig, run } from "../../../containers/export-worker/worker";
+import { EXIT_CODES, readWatchdogConfig, run, WorkerClock } from "../../../containers/export-worker/worker";
 import type { Log } from "../../../handlers/export/logger";
 import { catalogueDocument } from "../../../scripts/generate-documents";
 import { BUCKET, fakeS3, pdfPageCount, putDocument, sdkBody } from "../../handlers/export/fakes";
@@ -44,9 +44,21 @@ function slowGets(s3Mock: ReturnType<typeof setup>["s3Mock"], objects: ReturnTyp
   });
 }
 
-/** The real setTimeout, kept before the watchdog tests mock timers: real turns of the event loop for the work to run. */
-const realSetTimeout = globalThis.setTimeout;
-const pause = (ms = 2): Promise<void> => new Promise((resolve) => realSetTimeout(resolve, ms));
+/** Real turns of the event loop for the work to run, while the worker's own clock stands still. */
+const pause = (ms = 2): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The worker's clock in the watchdog tests: a fake one (@sinonjs/fake-timers) handed to `run`, moved by hand. It
+ * replaces no global, so nothing else in the test process — a local cloud booting in the background — sees it.
+ */
+let fake: FakeTimers.Clock;
+const clock = (): WorkerClock => ({
+  now: () => fake.now,
+  setTimeout: (callback, ms) => fake.setTimeout(callback, ms),
+  clearTimeout: (handle) => fake.clearTimeout(handle as FakeTimers.TimerId),
+  setInterval: (callback, ms) => fake.setInterval(callback, ms),
+  clearInterval: (handle) => fake.clearInterval(handle as FakeTimers.TimerId),
+});
 
 /**
  * A GetObject body the test feeds by hand, so the job is provably idle between chunks. destroy() — what the worker
@@ -126,7 +138,7 @@ async function drive<T>(promise: Promise<T>, stepMs: number, maxSteps = 200): Pr
   const watched = promise.finally(() => (settled = true));
   for (let step = 0; step < maxSteps && !settled; step++) {
     await pause();
-    if (!settled) mock.timers.tick(stepMs);
+    if (!settled) fake.tick(stepMs);
   }
   if (!settled) throw new Error(`still running after ${(maxSteps * stepMs) / 1000} s of mocked time`);
   return watched;
@@ -134,7 +146,7 @@ async function drive<T>(promise: Promise<T>, stepMs: number, maxSteps = 200): Pr
 
 /** Moves the mocked clock on, then lets what that started (a heartbeat's answer) run. */
 async function advance(ms: number): Promise<void> {
-  mock.timers.tick(ms);
+  fake.tick(ms);
   await pause();
 }
 
@@ -238,8 +250,9 @@ describe("export worker", () => {
   });
 
   describe("watchdog", () => {
-    beforeEach(() => mock.timers.enable({ apis: ["setInterval", "setTimeout", "Date"], now: START }));
-    afterEach(() => mock.timers.reset());
+    beforeEach(() => {
+      fake = FakeTimers.createClock(START) as FakeTimers.Clock;
+    });
 
     const heartbeats = (sfnMock: ReturnType<typeof setup>["sfnMock"]): number => sfnMock.commandCalls(SendTaskHeartbeatCommand).length;
 
@@ -248,7 +261,7 @@ describe("export worker", () => {
       const { body, slices } = handFeedRendering(s3Mock, objects);
       const [first, second, rest] = slices(3);
       body.push(first);
-      const running = run({ ...ENV, HEARTBEAT_SECONDS: "10", STALL_SECONDS: "60" }, { s3, sfn, log });
+      const running = run({ ...ENV, HEARTBEAT_SECONDS: "10", STALL_SECONDS: "60" }, { s3, sfn, log, clock: clock() });
       await body.waiting();
       // Before any interval has passed: the window Step Functions started with the task is renewed at once.
       const counts: number[] = [heartbeats(sfnMock)];
@@ -276,7 +289,7 @@ describe("export worker", () => {
     it("counts a slow download as progress: a scan that reads a slice per 10 s for longer than STALL_SECONDS succeeds", async () => {
       const { s3, objects, s3Mock, sfn, sfnMock, log } = setup();
       const { body, slices } = handFeedRendering(s3Mock, objects, 1);
-      const running = run({ ...ENV, HEARTBEAT_SECONDS: "10", STALL_SECONDS: "20" }, { s3, sfn, log });
+      const running = run({ ...ENV, HEARTBEAT_SECONDS: "10", STALL_SECONDS: "20" }, { s3, sfn, log, clock: clock() });
       for (const slice of slices(6)) {
         await body.waiting();
         await advance(10_000);
@@ -284,7 +297,7 @@ describe("export worker", () => {
       }
       body.end();
       expect(await drive(running, 0)).to.equal(EXIT_CODES.success);
-      expect(Date.now() - START).to.equal(60_000);
+      expect(fake.now - START).to.equal(60_000);
       expect(heartbeats(sfnMock)).to.equal(7);
     });
 
@@ -292,7 +305,7 @@ describe("export worker", () => {
       const { s3, objects, s3Mock, sfn, sfnMock, log } = setup();
       const { body, slices } = handFeedRendering(s3Mock, objects);
       body.push(slices(2)[0]);
-      const running = run({ ...ENV, HEARTBEAT_SECONDS: "10" }, { s3, sfn, log });
+      const running = run({ ...ENV, HEARTBEAT_SECONDS: "10" }, { s3, sfn, log, clock: clock() });
       await body.waiting();
       const code = await drive(running, 1_000);
       expect(code).to.equal(EXIT_CODES.exportFailed);
@@ -302,7 +315,7 @@ describe("export worker", () => {
       expect(error).to.equal("WorkerStalled");
       const match = /^no progress for 30 s \(STALL_SECONDS\); last progress at (\S+): (\d+) of 40 pages done$/.exec(cause!);
       expect(match, cause).to.not.equal(null);
-      expect(Date.now() - Date.parse(match![1])).to.be.within(30_000, 31_000);
+      expect(fake.now - Date.parse(match![1])).to.be.within(30_000, 31_000);
       expect(Number(match![2])).to.be.within(1, 39);
       expect(body.destroyed).to.equal(true);
       // The one at the start and the one for the interval with progress; none while stalled.
@@ -316,10 +329,10 @@ describe("export worker", () => {
       const { body, slices } = handFeedRendering(s3Mock, objects);
       body.destroyable = false;
       body.push(slices(2)[0]);
-      const running = run({ ...ENV, HEARTBEAT_SECONDS: "10" }, { s3, sfn, log });
+      const running = run({ ...ENV, HEARTBEAT_SECONDS: "10" }, { s3, sfn, log, clock: clock() });
       await body.waiting();
       expect(await drive(running, 1_000)).to.equal(EXIT_CODES.exportFailed);
-      expect(Date.now() - START).to.equal(35_000);
+      expect(fake.now - START).to.equal(35_000);
       expect(sfnMock.commandCalls(SendTaskFailureCommand)[0].args[0].input.error).to.equal("WorkerStalled");
       expect(lines.some((line) => line.message === "the work did not stop in time; reporting without waiting for it")).to.equal(true);
     });
@@ -329,7 +342,7 @@ describe("export worker", () => {
       const { body, slices } = handFeedRendering(s3Mock, objects);
       body.push(slices(2)[0]);
       const { TASK_TOKEN: _, ...env } = ENV;
-      const running = run({ ...env, STALL_SECONDS: "10" }, { s3, sfn, log });
+      const running = run({ ...env, STALL_SECONDS: "10" }, { s3, sfn, log, clock: clock() });
       await body.waiting();
       expect(await drive(running, 1_000)).to.equal(EXIT_CODES.exportFailed);
       expect(sfnMock.calls()).to.have.length(0);
@@ -338,7 +351,7 @@ describe("export worker", () => {
     it("reports WorkerDeadlineExceeded and exits 4 at DEADLINE_SECONDS, though the job keeps making progress", async () => {
       const { s3, objects, s3Mock, sfn, sfnMock, log } = setup();
       const { body, slices } = handFeedRendering(s3Mock, objects);
-      const running = run({ ...ENV, HEARTBEAT_SECONDS: "10", DEADLINE_SECONDS: "60" }, { s3, sfn, log });
+      const running = run({ ...ENV, HEARTBEAT_SECONDS: "10", DEADLINE_SECONDS: "60" }, { s3, sfn, log, clock: clock() });
       let settled = false;
       void running.finally(() => (settled = true));
       for (const slice of slices(20)) {
@@ -348,7 +361,7 @@ describe("export worker", () => {
         await advance(10_000);
       }
       expect(await drive(running, 0)).to.equal(EXIT_CODES.exportFailed);
-      expect(Date.now() - START).to.equal(60_000);
+      expect(fake.now - START).to.equal(60_000);
       const { error, cause } = sfnMock.commandCalls(SendTaskFailureCommand)[0].args[0].input;
       expect(error).to.equal("WorkerDeadlineExceeded");
       expect(cause).to.match(/^the job ran for 60 s \(DEADLINE_SECONDS\) without finishing: \d+ of 40 pages done$/);
@@ -361,11 +374,11 @@ describe("export worker", () => {
       const { body, slices } = handFeedRendering(s3Mock, objects);
       sfnMock.on(SendTaskHeartbeatCommand).resolvesOnce({}).rejects(Object.assign(new Error("Task Timed Out"), { name: "TaskTimedOut" }));
       body.push(slices(2)[0]);
-      const running = run({ ...ENV, HEARTBEAT_SECONDS: "10" }, { s3, sfn, log });
+      const running = run({ ...ENV, HEARTBEAT_SECONDS: "10" }, { s3, sfn, log, clock: clock() });
       await body.waiting();
       await advance(10_000);
       expect(await drive(running, 0)).to.equal(EXIT_CODES.unreported);
-      expect(Date.now() - START).to.equal(10_000);
+      expect(fake.now - START).to.equal(10_000);
       expect(body.destroyed).to.equal(true);
       expect(heartbeats(sfnMock)).to.equal(2);
       expect(sfnMock.commandCalls(SendTaskFailureCommand)).to.have.length(0);
@@ -380,7 +393,7 @@ describe("export worker", () => {
       sfnMock.on(SendTaskHeartbeatCommand).rejectsOnce(Object.assign(new Error("slow down"), { name: "ThrottlingException" })).resolves({});
       const [first, second, rest] = slices(3);
       body.push(first);
-      const running = run({ ...ENV, HEARTBEAT_SECONDS: "10" }, { s3, sfn, log });
+      const running = run({ ...ENV, HEARTBEAT_SECONDS: "10" }, { s3, sfn, log, clock: clock() });
       await body.waiting();
       await advance(10_000);
       body.push(second);
@@ -399,11 +412,11 @@ describe("export worker", () => {
       const { body, slices } = handFeedRendering(s3Mock, objects);
       body.push(slices(2)[0]);
       const stop = new AbortController();
-      const running = run(ENV, { s3, sfn, log, signal: stop.signal });
+      const running = run(ENV, { s3, sfn, log, signal: stop.signal, clock: clock() });
       await body.waiting();
       stop.abort(Object.assign(new Error("ECS stopped the task (SIGTERM)"), { name: "TaskStopped" }));
       expect(await drive(running, 0)).to.equal(EXIT_CODES.exportFailed);
-      expect(Date.now()).to.equal(START);
+      expect(fake.now).to.equal(START);
       expect(sfnMock.commandCalls(SendTaskFailureCommand)[0].args[0].input).to.include({ error: "TaskStopped" });
     });
   });
@@ -431,7 +444,7 @@ describe("export worker", () => {
     for (const [name, value, message] of invalid) {
       it(`exits 2 naming ${name} when it is ${JSON.stringify(value)}`, async () => {
         const { s3, s3Mock, sfn, sfnMock, log } = setup();
-        expect(await run({ ...ENV, [name]: value }, { s3, sfn, log })).to.equal(EXIT_CODES.badInput);
+        expect(await run({ ...ENV, [name]: value }, { s3, sfn, log, clock: clock() })).to.equal(EXIT_CODES.badInput);
         expect(sfnMock.commandCalls(SendTaskFailureCommand)[0].args[0].input).to.deep.equal({ taskToken: "token-1", error: "Error", cause: message });
         expect(s3Mock.calls()).to.have.length(0);
       });
