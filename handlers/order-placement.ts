@@ -10,16 +10,22 @@ import type { Order, OrderLine, PlacedOrderState } from "./shared/order-state";
 import { OrderStatus, OrdersRepository, orderFromRecord, type AcceptedOrderRecord } from "./shared/orders-repository";
 import { describeProblems, type Problem } from "./shared/validation";
 
-const config = lazyConfig(["ORDERS_TABLE", "INVENTORY_TABLE", "CURRENCY"]);
+const config = lazyConfig(["ORDERS_TABLE", "INVENTORY_TABLE", "CURRENCY", "SUPPORTED_SHIP_COUNTRIES"]);
 
 /**
  * Validates the client's order, prices it from the catalogue and stores it as PLACED. The result replaces the
- * workflow state. Invalid input or an unknown SKU → OrderRejectedError, recorded as a REJECTED order when the
- * orderId itself is usable. Submitting the same order again returns the stored order: one orderId, one order.
+ * workflow state. Everything that can be known before the card is charged is checked here, so an order that could
+ * never ship is refused instead of charged and refunded: the input itself, the destination (a country we ship to),
+ * the currency (if the client names one, the store's), the catalogue (every SKU exists, with enough stock now).
+ * Any of these → OrderRejectedError, recorded as a REJECTED order when the orderId itself is usable, naming every
+ * field that is wrong. Submitting the same order again returns the stored order: one orderId, one order.
+ *
+ * Stock can still run out between here and InventoryManagement (another order may take it first): that case is
+ * compensated after payment, and Shipping keeps its own destination check for a configuration changed in between.
  */
 export async function handler(event: unknown, context?: Context): Promise<PlacedOrderState> {
   if (context !== undefined) logger.addContext(context);
-  const { ORDERS_TABLE, INVENTORY_TABLE, CURRENCY } = config();
+  const { ORDERS_TABLE, INVENTORY_TABLE, CURRENCY, SUPPORTED_SHIP_COUNTRIES } = config();
   const orders = new OrdersRepository(dynamo, ORDERS_TABLE);
 
   const parsed = parseOrderInput(event);
@@ -31,7 +37,7 @@ export async function handler(event: unknown, context?: Context): Promise<Placed
   const input = parsed.order;
 
   const catalogue = await new InventoryRepository(dynamo, INVENTORY_TABLE).getItems(input.items.map((line) => line.sku));
-  const priced = price(input, catalogue, CURRENCY);
+  const priced = price(input, catalogue, CURRENCY, SUPPORTED_SHIP_COUNTRIES);
   if (!priced.ok) {
     const written = await orders.createRejected(input.orderId, describeProblems(priced.problems), new Date().toISOString());
     // The orderId may already hold this very order (a repeat after a SKU left the catalogue): answer with it.
@@ -59,10 +65,19 @@ export async function handler(event: unknown, context?: Context): Promise<Placed
 
 type Priced = { ok: true; items: OrderLine[]; total: number } | { ok: false; problems: Problem[] };
 
-/** Prices come only from the catalogue, in the store currency. */
-function price(input: OrderInput, catalogue: ReadonlyMap<string, CatalogueItem>, currency: string): Priced {
+/**
+ * Prices come only from the catalogue, in the store currency; the order must be one the store can fulfil. Every
+ * problem is reported at once, each naming its field.
+ */
+function price(input: OrderInput, catalogue: ReadonlyMap<string, CatalogueItem>, currency: string, shipCountries: readonly string[]): Priced {
   const problems: Problem[] = [];
   const items: OrderLine[] = [];
+  if (input.currency !== undefined && input.currency !== currency) {
+    problems.push({ field: "currency", message: `the store sells in ${currency} only, got ${input.currency}` });
+  }
+  if (!shipCountries.includes(input.shipTo.country)) {
+    problems.push({ field: "shipTo.country", message: `we do not ship to ${input.shipTo.country}; supported destinations: ${shipCountries.join(", ")}` });
+  }
   input.items.forEach(({ sku, quantity }, index) => {
     const item = catalogue.get(sku);
     if (item === undefined) {
@@ -72,6 +87,10 @@ function price(input: OrderInput, catalogue: ReadonlyMap<string, CatalogueItem>,
     if (item.currency !== currency) {
       // The catalogue is wrong, not the customer: fail loudly instead of rejecting the order.
       throw new InvalidDocumentError(`inventory item "${sku}": priced in ${item.currency}, but the store sells in ${currency}`);
+    }
+    if (item.stock < quantity) {
+      problems.push({ field: `items[${index}].quantity`, message: `${quantity} of "${sku}" requested, ${item.stock} in stock` });
+      return;
     }
     items.push({ sku, quantity, unitPrice: item.price });
   });

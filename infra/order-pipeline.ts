@@ -184,7 +184,7 @@ export class OrderPipeline extends pulumi.ComponentResource {
           { sid: "ReadCatalogue", actions: ["dynamodb:BatchGetItem"], resources: [inventory] },
           { sid: "CreateOrders", actions: ["dynamodb:GetItem", "dynamodb:PutItem"], resources: [orders] },
         ],
-        environment: { ORDERS_TABLE: this.ordersTable.name, INVENTORY_TABLE: this.inventoryTable.name, CURRENCY: args.currency },
+        environment: { ORDERS_TABLE: this.ordersTable.name, INVENTORY_TABLE: this.inventoryTable.name, CURRENCY: args.currency, SUPPORTED_SHIP_COUNTRIES: args.supportedShipCountries.join(",") },
       },
       paymentProcessing: {
         entry: "handlers/payment-processing.ts",

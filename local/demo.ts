@@ -51,7 +51,7 @@ export async function runDemo(options: { stack?: string; json?: boolean; verbose
       order("demo-declined", "tok_chargeDeclined", [{ sku: "SKU-RED-MUG", quantity: 1 }]),
       order("demo-out-of-stock", "tok_visa", [{ sku: "SKU-TEAPOT", quantity: 3 }]),
     ]);
-    for (const [title, run] of [["happy order", happy], ["declined card", declined], ["out of stock", outOfStock]] as const) {
+    for (const [title, run] of [["happy order", happy], ["declined card", declined], ["more than the stock holds (refused before any charge)", outOfStock]] as const) {
       log(formatExecution(`${title} (${run.orderId})`, run.execution, { orderStatus: run.orderStatus }));
     }
 
@@ -93,7 +93,7 @@ export async function runDemo(options: { stack?: string; json?: boolean; verbose
     const scenarios: Scenario[] = [
       orderScenario("happy order", happy, "COMPLETED", "OrderCompleted", () => charges.some((c) => c.orderId === "demo-happy" && c.status === "succeeded") && stockAfter === 23),
       orderScenario("declined card", declined, "PAYMENT_FAILED", "PaymentFailed", () => charges.some((c) => c.orderId === "demo-declined" && c.status === "declined")),
-      orderScenario("out of stock", outOfStock, "CANCELLED", "OrderCancelled", () => refunds.some((r) => r.orderId === "demo-out-of-stock")),
+      orderScenario("more than the stock holds", outOfStock, "REJECTED", "OrderRejected", () => !charges.some((c) => c.orderId === "demo-out-of-stock")),
       exportScenario("small SVG export", svg, "lambda", 0, "image/svg+xml"),
       exportScenario("PDF export", pdf, "lambda", 1, "application/pdf"),
       exportScenario("long parallel export", map, "map", 2, "application/pdf"),

@@ -1,5 +1,5 @@
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import type { LocalCloud } from "./cloud";
 import type { ExecutionRecord } from "./runtimes/step-functions/runtime";
@@ -61,6 +61,20 @@ export class Operator {
     for (const e of entries) {
       await this.db.send(new PutCommand({ TableName: table, Item: { [key]: e.sku, sku: e.sku, name: e.name, stock: e.stock, price: e.price, currency, reservations: {} } }));
     }
+  }
+
+  /** Takes `quantity` units of a SKU, as another client's order would between two steps of a workflow. */
+  async takeStock(sku: string, quantity: number): Promise<void> {
+    const table = this.cloud.output("inventoryTable");
+    await this.db.send(
+      new UpdateCommand({
+        TableName: table,
+        Key: { [this.hashKeyOf(table)]: sku },
+        UpdateExpression: "SET stock = stock - :q",
+        ConditionExpression: "stock >= :q",
+        ExpressionAttributeValues: { ":q": quantity },
+      }),
+    );
   }
 
   async stockOf(sku: string): Promise<number | undefined> {

@@ -94,10 +94,16 @@ const orderLinesSchema = z
     });
   });
 
+export const currencySchema = z
+  .string({ error: missingOr("must be a string") })
+  .regex(/^[A-Z]{3}$/, { error: "must be an ISO 4217 code in upper case, e.g. EUR" });
+
 export const OrderInputSchema = z.strictObject(
   {
     formatVersion: z.literal(ORDER_STATE_FORMAT_VERSION).optional(),
     orderId: orderIdSchema,
+    /** The currency the client showed its prices in; when given, it must be the store's (checked at placement). */
+    currency: currencySchema.optional(),
     customerId: customerIdSchema,
     email: emailSchema,
     items: orderLinesSchema,

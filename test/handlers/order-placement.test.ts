@@ -342,6 +342,62 @@ describe("OrderPlacement", () => {
     });
   });
 
+  describe("GIVEN an order the store can never fulfil (refused before any charge)", () => {
+    const rejectedRecord = (reason: string) => ({ orderId: "order-42", status: "REJECTED", reason, createdAt: orders.get("order-42")!.createdAt, formatVersion: 1 });
+
+    it("rejects a destination we do not ship to, naming the field and the supported destinations", async () => {
+      const error = await rejectionOf(handler(inputWith((input) => (input.shipTo.country = "JP"))));
+
+      expect(error).to.be.instanceOf(OrderRejectedError);
+      expect(error.message).to.equal("shipTo.country: we do not ship to JP; supported destinations: DE, FR, NL, GB, US");
+      expect((error as OrderRejectedError).field).to.equal("shipTo.country");
+      expect(dynamoWrites().map((write) => write.input.Item)).to.deep.equal([rejectedRecord(error.message)]);
+    });
+
+    it("rejects a currency other than the store's and accepts the store's", async () => {
+      const error = await rejectionOf(handler(anInput({ currency: "USD" })));
+      expect(error.message).to.equal("currency: the store sells in EUR only, got USD");
+      expect(dynamoWrites().map((write) => write.input.Item)).to.deep.equal([rejectedRecord(error.message)]);
+
+      resetMocks();
+      orders = fakeTable("orders", "orderId");
+      fakeCatalogue("inventory", CATALOGUE);
+      expect((await handler(anInput({ currency: "EUR" }))).order.currency).to.equal("EUR");
+      expect((await rejectionOf(handler(anInput({ orderId: "order-43", currency: "eur" })))).message).to.equal("currency: must be an ISO 4217 code in upper case, e.g. EUR");
+    });
+
+    it("rejects a line the stock cannot cover now, at its bound and one past it", async () => {
+      // SKU-BOOK has 10 in stock: 10 is accepted, 11 is refused.
+      expect((await handler(inputWith((input) => (input.items[0].quantity = 10)))).order.total).to.equal(10 * 1250 + 300);
+
+      resetMocks();
+      orders = fakeTable("orders", "orderId");
+      fakeCatalogue("inventory", CATALOGUE);
+      const error = await rejectionOf(handler(inputWith((input) => (input.items[0].quantity = 11))));
+      expect(error.message).to.equal('items[0].quantity: 11 of "SKU-BOOK" requested, 10 in stock');
+      expect(dynamoWrites().map((write) => write.input.Item)).to.deep.equal([rejectedRecord(error.message)]);
+    });
+
+    it("names every problem at once: destination, currency, an unknown SKU and a short line", async () => {
+      const error = await rejectionOf(
+        handler(
+          inputWith((input) => {
+            input.currency = "GBP";
+            input.shipTo.country = "BR";
+            input.items = [
+              { sku: "SKU-GHOST", quantity: 1 },
+              { sku: "SKU-PEN", quantity: 101 },
+            ];
+          }),
+        ),
+      );
+      expect(error.message).to.equal(
+        'currency: the store sells in EUR only, got GBP; shipTo.country: we do not ship to BR; supported destinations: DE, FR, NL, GB, US; items[0].sku: unknown SKU "SKU-GHOST"; items[1].quantity: 101 of "SKU-PEN" requested, 100 in stock',
+      );
+      expect((error as OrderRejectedError).field).to.equal("currency");
+    });
+  });
+
   describe("GIVEN an unknown formatVersion", () => {
     for (const version of [2, "1", null]) {
       it(`refuses formatVersion ${JSON.stringify(version)} as unsupported and writes nothing`, async () => {

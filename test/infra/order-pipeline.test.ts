@@ -63,6 +63,31 @@ describe("OrderPipeline (Pulumi mocks)", function () {
     expect(groups.map((g) => g.inputs.retentionInDays)).to.deep.equal(Array(9).fill(14));
   });
 
+  it("hands each function exactly the environment its handler reads", () => {
+    const table = (logical: string) => registered.find((r) => r.type === "aws:dynamodb/table:Table" && r.name === logical)!.state.name as string;
+    const topic = registered.find((r) => r.type === "aws:sns/topic:Topic" && r.name === "orders-dev-notifications")!.state.arn as string;
+    const [orders, inventory, shipments] = [table("orders-dev-orders"), table("orders-dev-inventory"), table("orders-dev-shipments")];
+    const ships = "DE,FR,NL,GB,US";
+    const gateway = { PAYMENT_GATEWAY_URL: stackSettings("dev").paymentGatewayUrl, PAYMENT_KEY_PARAMETER: "/shop-dev/payment-gateway-key", PAYMENT_TIMEOUT_MS: "5000" };
+    const expected: Record<string, Record<string, string>> = {
+      "order-placement": { ORDERS_TABLE: orders, INVENTORY_TABLE: inventory, CURRENCY: "EUR", SUPPORTED_SHIP_COUNTRIES: ships },
+      "payment-processing": gateway,
+      "inventory-management": { INVENTORY_TABLE: inventory },
+      shipping: { ORDERS_TABLE: orders, SHIPMENTS_TABLE: shipments, SUPPORTED_SHIP_COUNTRIES: ships },
+      notification: { NOTIFICATIONS_TOPIC_ARN: topic },
+      "handle-payment-failure": { ORDERS_TABLE: orders, NOTIFICATIONS_TOPIC_ARN: topic },
+      "refund-payment": gateway,
+      "release-inventory": { INVENTORY_TABLE: inventory },
+      "cancel-order": { ORDERS_TABLE: orders, NOTIFICATIONS_TOPIC_ARN: topic },
+    };
+    const got = Object.fromEntries(
+      ofType("aws:lambda/function:Function", "orders-dev-").map((f) => [f.inputs.name.replace("shop-dev-", ""), f.inputs.environment.variables as Record<string, string>]),
+    );
+    expect(got).to.deep.equal(
+      Object.fromEntries(Object.entries(expected).map(([fn, env]) => [fn, { ...env, POWERTOOLS_LOG_LEVEL: "DEBUG", POWERTOOLS_SERVICE_NAME: `shop-dev-${fn}` }])),
+    );
+  });
+
   it("takes memory and timeout from the stack config: dev and prod differ", async () => {
     const pay = (stack: string) => ofType("aws:lambda/function:Function", `orders-${stack}-payment-processing`)[0].inputs;
     expect([pay("dev").memorySize, pay("dev").timeout]).to.deep.equal([256, 15]);

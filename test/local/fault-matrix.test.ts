@@ -53,7 +53,7 @@ describe("fault matrix (local cloud from index.ts)", function () {
     { id: "fm-bad-country", field: "shipTo.country", breakIt: (o) => (o.shipTo.country = "Germany") },
   ];
 
-  const STOCK = { "FM-RETRY": 10, "FM-DECL": 5, "FM-TMO": 5, "FM-OOS": 1, "FM-SHIP": 5, "FM-NOTIFY": 5, "FM-DUP": 10, "FM-PARTIAL": 10, "FM-MAL": 10, "FM-LAST": 1, "FM-DENY": 5 } as const;
+  const STOCK = { "FM-RETRY": 10, "FM-DECL": 5, "FM-TMO": 5, "FM-OOS": 2, "FM-SHIP": 5, "FM-NOTIFY": 5, "FM-DUP": 10, "FM-PARTIAL": 10, "FM-MAL": 10, "FM-LAST": 1, "FM-DENY": 5, "FM-KNOWN": 5 } as const;
   const PRICE = 1000;
 
   before(async function () {
@@ -74,6 +74,27 @@ describe("fault matrix (local cloud from index.ts)", function () {
     for (const state of ["OrderPlacement", "PaymentProcessing", "InventoryManagement", "Shipping"]) {
       cloud.lambda.faults.push({ functionName: fn(state), when: "after", error: "Lambda.ServiceException", eventIncludes: "fm-partial", remaining: 1 });
     }
+    // 4. another client takes one of the two units between this order's placement (which saw enough) and its
+    // reservation. 12. both racing orders pass placement before either reserves: they meet in InventoryManagement.
+    const inventory = fn("InventoryManagement");
+    cloud.lambda.hooks.push({ functionName: inventory, eventIncludes: "fm-oos", remaining: 1, run: () => operator.takeStock("FM-OOS", 1) });
+    const racers = new Set<string>();
+    let bothPlaced!: () => void;
+    const barrier = new Promise<void>((resolve) => (bothPlaced = resolve));
+    for (const id of ["fm-race-1", "fm-race-2"]) {
+      cloud.lambda.hooks.push({
+        functionName: inventory,
+        eventIncludes: id,
+        remaining: 1,
+        run: async () => {
+          racers.add(id);
+          if (racers.size === 2) bothPlaced();
+          await barrier;
+        },
+      });
+    }
+    // 5b. the shipments table refuses the booking (after payment and reservation).
+    cloud.frontDoor.faults.push({ service: "dynamodb", principal: fn("Shipping"), bodyIncludes: "fm-noship", error: { code: "ValidationException", message: "injected: the shipments table refused the booking", status: 400 } });
     // 6. SNS refuses the shipped notification.
     cloud.frontDoor.faults.push({ service: "sns", principal: fn("Notification"), bodyIncludes: "fm-notify", error: { code: "KMSDisabled", message: "The topic's KMS key is disabled", status: 400 } });
     // 13. the Fargate worker crashes / hangs / stalls; 14. the SVG exporter times out. Faults strike at a point of
@@ -106,7 +127,10 @@ describe("fault matrix (local cloud from index.ts)", function () {
       order("fm-insufficient", "tok_insufficientFunds", [{ sku: "FM-DECL", quantity: 2 }]),
       order("fm-timeout", "tok_timeout", [{ sku: "FM-TMO", quantity: 1 }]),
       order("fm-oos", "tok_visa", [{ sku: "FM-OOS", quantity: 2 }]),
-      order("fm-noship", "tok_visa", [{ sku: "FM-SHIP", quantity: 2 }], "JP"),
+      order("fm-noship", "tok_visa", [{ sku: "FM-SHIP", quantity: 2 }]),
+      order("fm-nowhere", "tok_visa", [{ sku: "FM-KNOWN", quantity: 1 }], "JP"),
+      { ...order("fm-wrong-currency", "tok_visa", [{ sku: "FM-KNOWN", quantity: 1 }]), currency: "USD" },
+      order("fm-too-many", "tok_visa", [{ sku: "FM-KNOWN", quantity: 6 }]),
       order("fm-notify", "tok_visa", [{ sku: "FM-NOTIFY", quantity: 1 }]),
       order("fm-partial", "tok_visa", [{ sku: "FM-PARTIAL", quantity: 2 }]),
       order("fm-unknown-sku", "tok_visa", [{ sku: "FM-NOT-IN-CATALOGUE", quantity: 1 }]),
@@ -208,16 +232,34 @@ describe("fault matrix (local cloud from index.ts)", function () {
     summary("gateway timeout", "PAYMENT_FAILED via VoidUncertainCharge", `${outcome(run)}, ${run.execution.path.filter((s) => s === "PaymentProcessing").length} attempts, then ${run.execution.path[4]}`);
   });
 
-  it("4. refunds and cancels an order out of stock after payment, stock untouched", async () => {
+  it("4. refunds and cancels an order whose stock another order took after placement, stock untouched", async () => {
     const run = orders.get("fm-oos")!;
     expect(run.execution.path).to.deep.equal(["OrderPlacement", "PaymentProcessing", "InventoryManagement", "RefundPayment", "CancelOrder", "OrderCancelled"]);
     expect(run.orderStatus).to.equal("CANCELLED");
     expect(refunds("fm-oos").map((r) => r.amount)).to.deep.equal([2 * PRICE]);
+    // The other client's unit is gone; this order took nothing.
     expect(await operator.stockOf("FM-OOS")).to.equal(1);
-    summary("out of stock after payment", "CANCELLED, refunded, stock untouched", `${outcome(run)}, refunds ${refunds("fm-oos").length}`);
+    summary("stock taken between placement and reservation", "CANCELLED, refunded, stock untouched", `${outcome(run)}, refunds ${refunds("fm-oos").length}`);
   });
 
-  it("5. releases stock, refunds and cancels when shipping fails (unsupported country)", async () => {
+  it("5a. refuses at placement, before any charge, what it can know: destination, currency, stock", async () => {
+    const reasons = {
+      "fm-nowhere": "shipTo.country: we do not ship to JP; supported destinations: DE, FR, NL, GB, US",
+      "fm-wrong-currency": "currency: the store sells in EUR only, got USD",
+      "fm-too-many": 'items[0].quantity: 6 of "FM-KNOWN" requested, 5 in stock',
+    };
+    for (const [id, reason] of Object.entries(reasons)) {
+      const run = orders.get(id)!;
+      expect(run.execution.path, id).to.deep.equal(["OrderPlacement", "OrderRejected"]);
+      expect(run.orderStatus, id).to.equal("REJECTED");
+      expect((await operator.order(id))!.reason, id).to.equal(reason);
+      expect(charges(id), id).to.deep.equal([]);
+    }
+    expect(await operator.stockOf("FM-KNOWN")).to.equal(5);
+    summary("destination / currency / stock known not to work", "REJECTED at placement, no charge, stock untouched", Object.keys(reasons).map((id) => `${orders.get(id)!.orderStatus} (${charges(id).length} charges)`).join(" / "));
+  });
+
+  it("5b. releases stock, refunds and cancels when shipping fails after payment", async () => {
     const run = orders.get("fm-noship")!;
     expect(run.execution.path).to.deep.equal(["OrderPlacement", "PaymentProcessing", "InventoryManagement", "Shipping", "ReleaseInventory", "RefundPayment", "CancelOrder", "OrderCancelled"]);
     expect(run.orderStatus).to.equal("CANCELLED");

@@ -38,16 +38,26 @@ describe("order and export pipelines, end to end (local cloud from index.ts)", f
     orderSm = cloud.output("orderStateMachineArn");
     await operator.seedInventory([
       { sku: "MUG", stock: 10, price: 1250 },
-      { sku: "TEAPOT", stock: 1, price: 4900 },
+      { sku: "TEAPOT", stock: 3, price: 4900 },
+      { sku: "LADLE", stock: 2, price: 1500 },
       { sku: "KETTLE", stock: 5, price: 3000 },
       { sku: "SPOON", stock: 50, price: 200 },
       { sku: "PLATE", stock: 20, price: 900 },
     ]);
 
-    // Failures the order batch needs: SNS refuses the notification of one order; DynamoDB refuses one cancellation.
+    // Failures the order batch needs: the shipments table refuses one booking; SNS refuses the notification of one
+    // order; DynamoDB refuses one cancellation.
     cloud.frontDoor.faults.push(
+      { service: "dynamodb", principal: cloud.functionOfState(orderSm, "Shipping"), bodyIncludes: "e2e-cannot-ship", error: { code: "ValidationException", message: "injected: the shipments table refused the booking", status: 400 } },
       { service: "sns", principal: cloud.functionOfState(orderSm, "Notification"), bodyIncludes: "e2e-notify-fails", error: { code: "KMSDisabled", message: "The topic's KMS key is disabled", status: 400 } },
       { service: "dynamodb", principal: cloud.functionOfState(orderSm, "CancelOrder"), bodyIncludes: "e2e-cancel-fails", error: { code: "ValidationException", message: "injected: the orders table refused the update", status: 400 } },
+    );
+    // Another client takes a unit between placement (which saw enough stock) and reservation: out of stock after
+    // payment, for the order that is then cancelled and for the one whose cancellation fails.
+    const inventory = cloud.functionOfState(orderSm, "InventoryManagement");
+    cloud.lambda.hooks.push(
+      { functionName: inventory, eventIncludes: "e2e-out-of-stock", remaining: 1, run: () => operator.takeStock("TEAPOT", 1) },
+      { functionName: inventory, eventIncludes: "e2e-cancel-fails", remaining: 1, run: () => operator.takeStock("LADLE", 1) },
     );
     const batch = [
       order("e2e-happy", "tok_visa", [{ sku: "MUG", quantity: 2 }]),
@@ -55,9 +65,10 @@ describe("order and export pipelines, end to end (local cloud from index.ts)", f
       order("e2e-out-of-stock", "tok_visa", [{ sku: "TEAPOT", quantity: 3 }]),
       order("e2e-rejected", "tok_visa", [{ sku: "NOT-IN-CATALOGUE", quantity: 1 }]),
       order("e2e-gateway-hangs", "tok_timeout", [{ sku: "SPOON", quantity: 1 }]),
-      order("e2e-cannot-ship", "tok_visa", [{ sku: "KETTLE", quantity: 2 }], "JP"),
+      order("e2e-cannot-ship", "tok_visa", [{ sku: "KETTLE", quantity: 2 }]),
+      order("e2e-no-destination", "tok_visa", [{ sku: "KETTLE", quantity: 1 }], "JP"),
       order("e2e-notify-fails", "tok_visa", [{ sku: "PLATE", quantity: 1 }]),
-      order("e2e-cancel-fails", "tok_visa", [{ sku: "TEAPOT", quantity: 2 }]),
+      order("e2e-cancel-fails", "tok_visa", [{ sku: "LADLE", quantity: 2 }]),
     ];
     const documents = path.join(PROJECT_DIR, "examples", "documents");
     await operator.uploadDocument("documents/e2e-invoice.json", fs.readFileSync(path.join(documents, "invoice-1-page.json")));
@@ -108,12 +119,14 @@ describe("order and export pipelines, end to end (local cloud from index.ts)", f
       expect(notifications("e2e-declined").map((m) => m.body.type)).to.deep.equal(["PaymentFailed"]);
     });
 
-    it("cancels and refunds an order the stock cannot cover, leaving the stock as it was", async () => {
+    it("cancels and refunds an order whose stock ran out after placement, leaving the stock as it was", async () => {
       const run = orders.get("e2e-out-of-stock")!;
       expect(run.execution.path).to.deep.equal(["OrderPlacement", "PaymentProcessing", "InventoryManagement", "RefundPayment", "CancelOrder", "OrderCancelled"]);
       expect(run.orderStatus).to.equal("CANCELLED");
       expect(cloud.gateway!.refunds().filter((r) => r.orderId === "e2e-out-of-stock").map((r) => r.amount)).to.deep.equal([14_700]);
       expect(notifications("e2e-out-of-stock").map((m) => m.body.type)).to.deep.equal(["OrderCancelled"]);
+      // Three in stock, one taken by the other client, none by this order.
+      expect(await operator.stockOf("TEAPOT")).to.equal(2);
     });
 
     it("rejects an order naming an unknown SKU before any charge", async () => {
@@ -149,6 +162,14 @@ describe("order and export pipelines, end to end (local cloud from index.ts)", f
       expect(await operator.stockOf("KETTLE")).to.equal(5);
       expect(await operator.shipment("e2e-cannot-ship")).to.equal(undefined);
       expect(cloud.gateway!.refunds().filter((r) => r.orderId === "e2e-cannot-ship").map((r) => r.amount)).to.deep.equal([6000]);
+    });
+
+    it("rejects an order to a destination we do not ship to before any charge, stock untouched", async () => {
+      const run = orders.get("e2e-no-destination")!;
+      expect(run.execution.path).to.deep.equal(["OrderPlacement", "OrderRejected"]);
+      expect(run.orderStatus).to.equal("REJECTED");
+      expect((await operator.order("e2e-no-destination"))!.reason).to.equal("shipTo.country: we do not ship to JP; supported destinations: DE, FR, NL, GB, US");
+      expect(cloud.gateway!.charges().filter((c) => c.orderId === "e2e-no-destination")).to.deep.equal([]);
     });
 
     it("keeps a notification SNS refused on the failed-notifications queue; the order stays COMPLETED", async () => {

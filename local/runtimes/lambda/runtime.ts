@@ -71,6 +71,21 @@ export interface LambdaFault {
   hits?: number;
 }
 
+/**
+ * Something a test does just before an invocation runs — another client taking the last units, say — so the handler
+ * meets that state at a given point of the workflow's progress rather than after a wall-clock delay. The invocation
+ * waits for `run`; the Task's timeout has not started yet.
+ */
+export interface InvocationHook {
+  /** Function name. */
+  readonly functionName: string;
+  /** Only invocations whose event (JSON) contains this text. */
+  readonly eventIncludes?: string;
+  readonly run: (event: unknown) => Promise<void> | void;
+  /** How many matching invocations it runs for; unlimited when unset. */
+  remaining?: number;
+}
+
 interface Environment {
   readonly worker: Worker;
   readonly ready: Promise<{ ok: true; initMs: number } | { ok: false; error: LambdaError; initMs: number }>;
@@ -135,6 +150,8 @@ export class LambdaRuntime extends EventEmitter {
   readonly logs: LogLine[] = [];
   /** Injected failures (tests); the first matching rule with attempts left applies. */
   readonly faults: LambdaFault[] = [];
+  /** Actions run before matching invocations (tests); every matching hook with runs left applies, in order. */
+  readonly hooks: InvocationHook[] = [];
   private stopped = false;
 
   constructor(private readonly options: LambdaRuntimeOptions) {
@@ -190,6 +207,11 @@ export class LambdaRuntime extends EventEmitter {
     const base = { requestId, functionName: pool.spec.name, qualifier: target.qualifier, startedAt, caller: options.caller };
     if (Buffer.byteLength(eventJson) > PAYLOAD_LIMIT) {
       return this.finish({ ...base, cold: false, durationMs: 0 }, "error", { errorType: "RequestTooLargeException", errorMessage: `Request must be smaller than ${PAYLOAD_LIMIT} bytes for the InvokeFunction operation` });
+    }
+    for (const hook of this.hooks) {
+      if (hook.functionName !== pool.spec.name || hook.remaining === 0 || (hook.eventIncludes && !eventJson.includes(hook.eventIncludes))) continue;
+      if (hook.remaining !== undefined) hook.remaining--;
+      await hook.run(event);
     }
     const before = this.takeFault(pool.spec.name, "before", eventJson);
     if (before) {
