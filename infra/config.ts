@@ -79,7 +79,8 @@ const settingsSchema = z
     exportSecondsPerPageSvg: z.number().positive().max(900).default(0.5),
     exportSecondsPerPagePdf: z.number().positive().max(900).default(30),
     exportLambdaBudgetSeconds: z.number().int().min(10).max(840).default(720),
-    exportMapMaxConcurrency: z.number().int().min(1).max(1000).default(10),
+    // An inline Map runs at most 40 iterations at once (Step Functions, "Using Map state in Inline mode").
+    exportMapMaxConcurrency: z.number().int().min(1).max(40).default(10),
     exportRetentionDays: z.number().int().min(1).max(3650).default(30),
     exportWorkflowTimeoutSeconds: z.number().int().min(300).max(86_400).default(14_400),
     fargateCpu: z.number().int().refine((v) => [256, 512, 1024, 2048, 4096].includes(v), "must be 256, 512, 1024, 2048 or 4096 (CPU units)").default(1024),
@@ -95,7 +96,7 @@ const settingsSchema = z
 export const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
 
 /** Slack for state transitions and retries on the longest export path. */
-const EXPORT_PATH_MARGIN_SECONDS = 120;
+export const EXPORT_PATH_MARGIN_SECONDS = 120;
 
 export type Settings = Omit<z.infer<typeof settingsSchema>, "functions"> & {
   /** Sizing of every function: stack config merged over the defaults. */

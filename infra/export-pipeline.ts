@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { EXPORTER_BUNDLE_PLUGINS } from "../handlers/export/bundle-assets";
 import { fargateHeartbeatIntervalSeconds, FunctionSizing, Settings } from "./config";
+import { exportRoutingEnvironment } from "./export-routing";
 import { ExportFunctionArns, exportWorkflow } from "./export-workflow";
 import { EXPORT_WORKER_CONTAINER, ExportWorkerTask } from "./export-worker-task";
 import { createFunctionSet, FunctionSpec, invokeArns, timeoutsOf } from "./function-set";
@@ -189,6 +190,7 @@ export class ExportPipeline extends pulumi.ComponentResource {
           SECONDS_PER_PAGE_SVG: String(args.secondsPerPage.svg),
           SECONDS_PER_PAGE_PDF: String(args.secondsPerPage.pdf),
           LAMBDA_BUDGET_SECONDS: String(args.lambdaBudgetSeconds),
+          ...exportRoutingEnvironment({ sizing: args.sizing, mapMaxConcurrency: args.mapMaxConcurrency, workflowTimeoutSeconds: args.workflowTimeoutSeconds, fargate: args.fargate }),
         },
       },
       exportSvg: {

@@ -40,6 +40,7 @@ export const ExportStates = {
   RecordJobStarted: "RecordJobStarted",
   EstimateExport: "EstimateExport",
   ChooseRuntime: "ChooseRuntime",
+  RefuseExport: "RefuseExport",
   ExportSvg: "ExportSvg",
   ExportPdf: "ExportPdf",
   SplitExport: "SplitExport",
@@ -58,9 +59,11 @@ export const ExportStates = {
 const ANY_ERROR = ["States.ALL"];
 
 /**
- * Export one document to SVG or PDF. An estimate (pages × seconds per page) picks the runtime:
- * within the Lambda budget → that format's exporter; longer and parallelisable → split into page ranges, Map,
- * combine; longer and not parallelisable → the Fargate task. A Lambda exporter that times out falls back to Fargate.
+ * Export one document to SVG or PDF. EstimateExport counts the pages and picks the runtime (handlers/export/estimate.ts
+ * `chooseRoute`, with the limits of this stack): within the Lambda budget → that format's exporter; longer → split
+ * into page ranges, Map, combine, which every format allows (pages render independently) unless the request says
+ * `parallel: false` or the split cannot fit; otherwise → the Fargate task; and when no runtime can finish in time →
+ * recorded FAILED with the reason before anything runs. A Lambda exporter that times out falls back to Fargate.
  * Every outcome is recorded in the jobs table by its one writer, the job-status function.
  */
 export function exportWorkflow(props: ExportWorkflowProps): RenderedWorkflow {
@@ -128,38 +131,32 @@ export function exportWorkflow(props: ExportWorkflowProps): RenderedWorkflow {
       catch: [recordFailure],
       next: S.EstimateExport,
     })
+    // The whole workflow input, not Parameters: `parallel` is optional, and a JSONPath that finds nothing fails the
+    // state (JSONPath has no default); the estimate reads the request with its optional fields.
     .lambda(S.EstimateExport, {
-      comment: "Reads the document (format version checked, older versions upgraded) and estimates the duration.",
+      comment: "Reads the document (format version checked, older versions upgraded), estimates the duration and picks the runtime.",
       functionArn: f.exportEstimate,
       timeoutSeconds: t.exportEstimate,
-      parameters: {
-        formatVersion: EXPORT_STATE_FORMAT_VERSION,
-        "jobId.$": "$.jobId",
-        "documentKey.$": "$.documentKey",
-        "format.$": "$.format",
-      },
       resultPath: "$.estimate",
       retry,
       catch: [recordFailure],
       next: S.ChooseRuntime,
     })
     .choice(S.ChooseRuntime, {
-      comment: `Lambda when the estimate fits ${props.lambdaBudgetSeconds} s (under Lambda's 900 s limit); else Map or Fargate.`,
+      comment: `The route the estimate chose: Lambda within ${props.lambdaBudgetSeconds} s (under Lambda's 900 s limit), else the Map, else Fargate, else none.`,
       choices: [
-        {
-          condition: { And: [{ Variable: "$.estimate.estimatedSeconds", NumericLessThanEquals: props.lambdaBudgetSeconds }, { Variable: "$.format", StringEquals: "svg" }] },
-          next: S.ExportSvg,
-        },
-        {
-          condition: { And: [{ Variable: "$.estimate.estimatedSeconds", NumericLessThanEquals: props.lambdaBudgetSeconds }, { Variable: "$.format", StringEquals: "pdf" }] },
-          next: S.ExportPdf,
-        },
-        {
-          condition: { And: [{ Variable: "$.parallel", IsPresent: true }, { Variable: "$.parallel", BooleanEquals: true }] },
-          next: S.SplitExport,
-        },
+        { condition: { And: [{ Variable: "$.estimate.route", StringEquals: "lambda" }, { Variable: "$.format", StringEquals: "svg" }] }, next: S.ExportSvg },
+        { condition: { And: [{ Variable: "$.estimate.route", StringEquals: "lambda" }, { Variable: "$.format", StringEquals: "pdf" }] }, next: S.ExportPdf },
+        { condition: { Variable: "$.estimate.route", StringEquals: "map" }, next: S.SplitExport },
+        { condition: { Variable: "$.estimate.route", StringEquals: "fargate" }, next: S.ExportOnFargate },
       ],
-      otherwise: S.ExportOnFargate,
+      otherwise: S.RefuseExport,
+    })
+    .pass(S.RefuseExport, {
+      comment: "No runtime can finish this export in the time the workflow allows: the job fails with the estimate's reason, nothing runs.",
+      parameters: { Error: "ExportNotPossible", "Cause.$": "$.estimate.reason" },
+      resultPath: "$.error",
+      next: S.RecordJobFailed,
     })
     .lambda(S.ExportSvg, exporter(f.exportSvg, t.exportSvg))
     .lambda(S.ExportPdf, exporter(f.exportPdf, t.exportPdf))
@@ -183,14 +180,16 @@ export function exportWorkflow(props: ExportWorkflowProps): RenderedWorkflow {
       itemsPath: "$.split.chunks",
       maxConcurrency: props.mapMaxConcurrency,
       processor: chunk,
-      resultPath: "$.parts",
+      // The parts replace the chunk list: the state carries one of the two lists, never both, under the 256 KiB
+      // every state is limited to (the estimate sizes the split to fit; estimate.ts MAP_PAYLOAD_BYTES).
+      resultPath: "$.split",
       catch: [recordFailure],
       next: S.CombineExport,
     })
     .lambda(S.CombineExport, {
       functionArn: f.exportCombine,
       timeoutSeconds: t.exportCombine,
-      parameters: { formatVersion: EXPORT_STATE_FORMAT_VERSION, "jobId.$": "$.jobId", "format.$": "$.format", "parts.$": "$.parts" },
+      parameters: { formatVersion: EXPORT_STATE_FORMAT_VERSION, "jobId.$": "$.jobId", "format.$": "$.format", "parts.$": "$.split" },
       resultPath: "$.result",
       retry,
       catch: [recordFailure],

@@ -8,8 +8,8 @@ import { watchExportProgress } from "./progress";
 
 /**
  * The demo: the dev stack's local cloud runs the designed outcomes of both workflows — three orders (happy,
- * declined card, out of stock) and four exports (small SVG, PDF, a long parallel export on the Map path, a long
- * non-parallel export on Fargate) — and checks that each ended as designed.
+ * declined card, more than the stock holds) and four exports (small SVG, PDF, a long export split on the Map path by
+ * default, a long export asking for one worker on Fargate) — and checks that each ended as designed.
  */
 
 const CATALOGUE = [
@@ -61,10 +61,10 @@ export async function runDemo(options: { stack?: string; json?: boolean; verbose
     const [svg, pdf, map, fargate] = await operator.runExports([
       { jobId: "demo-svg", documentKey: "documents/invoice-1-page.json", format: "svg" },
       { jobId: "demo-pdf", documentKey: "documents/invoice-1-page.json", format: "pdf" },
-      { jobId: "demo-map", documentKey: "documents/catalogue-40-pages.json", format: "pdf", parallel: true },
-      { jobId: "demo-fargate", documentKey: "documents/catalogue-40-pages.json", format: "pdf" },
+      { jobId: "demo-map", documentKey: "documents/catalogue-40-pages.json", format: "pdf" },
+      { jobId: "demo-fargate", documentKey: "documents/catalogue-40-pages.json", format: "pdf", parallel: false },
     ]);
-    for (const [title, run] of [["small SVG export", svg], ["PDF export", pdf], ["long parallel export", map], ["long export, not parallel", fargate]] as const) {
+    for (const [title, run] of [["small SVG export", svg], ["PDF export", pdf], ["long export, split by default", map], ["long export, one worker asked for (parallel: false)", fargate]] as const) {
       log(formatExecution(`${title} (${run.jobId})`, run.execution, { runtime: run.runtime }));
     }
 
@@ -96,8 +96,8 @@ export async function runDemo(options: { stack?: string; json?: boolean; verbose
       orderScenario("more than the stock holds", outOfStock, "REJECTED", "OrderRejected", () => !charges.some((c) => c.orderId === "demo-out-of-stock")),
       exportScenario("small SVG export", svg, "lambda", 0, "image/svg+xml"),
       exportScenario("PDF export", pdf, "lambda", 1, "application/pdf"),
-      exportScenario("long parallel export", map, "map", 2, "application/pdf"),
-      exportScenario("long export, not parallel", fargate, "fargate", 3, "application/pdf"),
+      exportScenario("long export, split by default", map, "map", 2, "application/pdf"),
+      exportScenario("long export, parallel: false", fargate, "fargate", 3, "application/pdf"),
     ];
 
     log(bold("\nSummary"));

@@ -1,6 +1,7 @@
 /**
  * Starts an export job in the cloud and waits for its result:
- *   npx tsx scripts/start-export.ts --state-machine ARN --document documents/catalogue.json --format pdf [--parallel] [--job-id ID]
+ *   npx tsx scripts/start-export.ts --state-machine ARN --document documents/catalogue.json --format pdf [--one-worker] [--job-id ID]
+ * A long export is split into page ranges by default; `--one-worker` asks for one worker (`parallel: false`).
  * The ARN is the stack output `exportStateMachineArn` (`pulumi stack output exportStateMachineArn`). Uses the usual
  * AWS credential chain.
  */
@@ -31,7 +32,7 @@ export function parseArgs(argv: readonly string[]): { stateMachineArn: string; r
   if (format !== "svg" && format !== "pdf") throw new Error('--format must be "svg" or "pdf"');
   const pollSeconds = Number(value("--poll-seconds") ?? 5);
   if (!(pollSeconds >= 1)) throw new Error("--poll-seconds must be at least 1");
-  return { stateMachineArn, request: { jobId: value("--job-id") ?? randomUUID(), documentKey, format, ...(argv.includes("--parallel") ? { parallel: true } : {}) }, pollSeconds };
+  return { stateMachineArn, request: { jobId: value("--job-id") ?? randomUUID(), documentKey, format, ...(argv.includes("--one-worker") ? { parallel: false } : {}) }, pollSeconds };
 }
 
 async function main(): Promise<void> {

@@ -36,6 +36,16 @@ export function positiveNumberEnv(env: Env, name: string, fallback: number, max?
   return value;
 }
 
+/** A number the infrastructure must set: no default could be right for every stack. */
+export function requiredNumberEnv(env: Env, name: string, what: string, min: number, max: number): number {
+  const raw = requiredEnv(env, name, what);
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new Error(`\`${name}\` must be a number from ${min} to ${max} (${what}), got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
 export interface BucketConfig {
   /** Bucket holding documents, exports and parts (`DOCUMENTS_BUCKET`). */
   readonly bucket: string;
@@ -51,6 +61,17 @@ export interface EstimateConfig extends BucketConfig {
   readonly secondsPerPage: { readonly svg: number; readonly pdf: number };
   /** Seconds of work one Lambda invocation may be given (`LAMBDA_BUDGET_SECONDS`). */
   readonly lambdaBudgetSeconds: number;
+  /** What the other runtimes can take on (see estimate.ts chooseRoute). */
+  readonly routeLimits: {
+    /** `MAP_MAX_CONCURRENCY`: the Map state's MaxConcurrency. */
+    readonly mapMaxConcurrency: number;
+    /** `MAP_SECONDS_AVAILABLE`: what the execution leaves the Map's iterations. */
+    readonly mapSecondsAvailable: number;
+    /** `FARGATE_SECONDS_AVAILABLE`: the worker's deadline. */
+    readonly fargateSecondsAvailable: number;
+    /** `FARGATE_SPEEDUP_SVG`, `FARGATE_SPEEDUP_PDF`: the worker's speed relative to the format's Lambda. */
+    readonly fargateSpeedup: { readonly svg: number; readonly pdf: number };
+  };
 }
 
 export interface SplitConfig {
@@ -79,6 +100,15 @@ export function readEstimateConfig(env: Env): EstimateConfig {
       pdf: positiveNumberEnv(env, "SECONDS_PER_PAGE_PDF", 30),
     },
     lambdaBudgetSeconds: positiveNumberEnv(env, "LAMBDA_BUDGET_SECONDS", 720, LAMBDA_MAX_SECONDS),
+    routeLimits: {
+      mapMaxConcurrency: requiredNumberEnv(env, "MAP_MAX_CONCURRENCY", "the Map state's MaxConcurrency", 1, 40),
+      mapSecondsAvailable: requiredNumberEnv(env, "MAP_SECONDS_AVAILABLE", "seconds the execution leaves the Map", 0, 31_536_000),
+      fargateSecondsAvailable: requiredNumberEnv(env, "FARGATE_SECONDS_AVAILABLE", "the Fargate worker's deadline in seconds", 0, 86_400),
+      fargateSpeedup: {
+        svg: requiredNumberEnv(env, "FARGATE_SPEEDUP_SVG", "the worker's speed relative to the SVG Lambda", 0.01, 100),
+        pdf: requiredNumberEnv(env, "FARGATE_SPEEDUP_PDF", "the worker's speed relative to the PDF Lambda", 0.01, 100),
+      },
+    },
   };
 }
 

@@ -10,7 +10,10 @@ import { describeIssues } from "./issues";
  * (EXPORT_STATE_FORMAT_VERSION); the workflow input may omit it.
  */
 
-/** Most chunks a parallel export is split into; above it the chunks grow instead (one Map iteration per chunk). */
+/**
+ * Most chunks an export is split into (one Map iteration each). An inline Map's iterations count in the execution's
+ * history, limited to 25,000 events; a chunk takes about nine (iteration, choice, task), and retries more.
+ */
 export const MAX_CHUNKS = 1_000;
 
 export const EXPORT_FORMATS = ["svg", "pdf"] as const;

@@ -1,5 +1,6 @@
 import { EXPORT_STATE_FORMAT_VERSION } from "../shared/format";
 import type { SplitConfig } from "./config";
+import { InvalidExportRequestError } from "../shared/errors";
 import { type ExportFormat, MAX_CHUNKS, parseRequest, partKey, splitEventSchema } from "./requests";
 
 export interface Chunk {
@@ -18,15 +19,20 @@ export interface SplitResult {
 }
 
 /**
- * Cuts a parallel export into page ranges of `pagesPerChunk` pages (the last may be shorter), each the input of one
- * Map iteration. More than MAX_CHUNKS chunks would make the Map (and combine) too wide, so chunks grow instead.
+ * Cuts a long export into page ranges of `pagesPerChunk` pages (the last may be shorter), each the input of one
+ * Map iteration and within one Lambda's budget. The estimate routes an export here only when its chunks fit the Map
+ * (estimate.ts chooseRoute); more than MAX_CHUNKS is refused rather than made into chunks over the budget.
  * Each chunk carries `formatVersion` so it is a complete export-svg/export-pdf event.
  *
  * @throws InvalidExportRequestError, UnsupportedFormatVersionError
  */
 export function splitExport(config: SplitConfig, event: unknown): SplitResult {
   const request = parseRequest(splitEventSchema, event, "export-split event");
-  const size = Math.max(request.pagesPerChunk, Math.ceil(request.pages / MAX_CHUNKS));
+  const size = request.pagesPerChunk;
+  const count = Math.ceil(request.pages / size);
+  if (count > MAX_CHUNKS) {
+    throw new InvalidExportRequestError(`export-split event: ${request.pages} pages in chunks of ${size} make ${count} chunks, more than the Map runs (${MAX_CHUNKS})`);
+  }
   const chunks: Chunk[] = [];
   for (let from = 1, index = 1; from <= request.pages; from += size, index++) {
     chunks.push({

@@ -36,11 +36,20 @@ describe("ExportPipeline (Pulumi mocks)", function () {
     expect(fn("prod", "export-pdf").reservedConcurrentExecutions).to.equal(50);
   });
 
-  it("bakes the Lambda budget and Map concurrency from config into the rendered workflow", () => {
-    for (const [stack, concurrency] of [["dev", 5], ["prod", 20]] as const) {
+  it("gives the estimate the limits it routes with, from each stack's config, and the workflow the same Map concurrency", () => {
+    // Map: 14,400 s execution − (job status 10 × 2 + estimate 30 + split 30 + combine 600 + 120 margin) = 13,600 s.
+    // Fargate: the worker's deadline, timeout − 120 s start-up. Speed-up: a vCPU of Fargate vs 208/352 MB (dev),
+    // 224/384 MB (prod) of Lambda, one vCPU being 1,769 MB.
+    const expected = {
+      dev: { MAP_MAX_CONCURRENCY: "5", MAP_SECONDS_AVAILABLE: "13600", FARGATE_SECONDS_AVAILABLE: "10680", FARGATE_SPEEDUP_SVG: "8.505", FARGATE_SPEEDUP_PDF: "5.026" },
+      prod: { MAP_MAX_CONCURRENCY: "20", MAP_SECONDS_AVAILABLE: "13600", FARGATE_SECONDS_AVAILABLE: "12880", FARGATE_SPEEDUP_SVG: "7.897", FARGATE_SPEEDUP_PDF: "4.607" },
+    };
+    for (const stack of ["dev", "prod"] as const) {
+      const estimate = ofType("aws:lambda/function:Function", `exports-${stack}-export-estimate`)[0].inputs.environment.variables;
+      expect(estimate, stack).to.deep.include({ ...expected[stack], LAMBDA_BUDGET_SECONDS: "720", SECONDS_PER_PAGE_PDF: "30" });
       const d = definitions[stack];
-      expect(d.States.ChooseRuntime.Choices[0].And[0]).to.deep.equal({ Variable: "$.estimate.estimatedSeconds", NumericLessThanEquals: 720 });
-      expect(d.States.ExportPages.MaxConcurrency, stack).to.equal(concurrency);
+      expect(d.States.ExportPages.MaxConcurrency, stack).to.equal(Number(expected[stack].MAP_MAX_CONCURRENCY));
+      expect(d.States.ChooseRuntime.Default, stack).to.equal("RefuseExport");
       expect(d.States.ExportSvg.Catch[0].Next).to.equal("ExportOnFargate");
     }
   });

@@ -15,13 +15,20 @@ describe("export workflow", () => {
     expectGolden("export-workflow", definition);
   });
 
-  it("routes by the estimate: within the Lambda budget to the format's exporter, else Map when parallel, else Fargate", () => {
+  it("runs the route the estimate chose: the format's Lambda, the Map, Fargate, or none — refused with its reason", () => {
     expect(states.ChooseRuntime.Choices).to.deep.equal([
-      { And: [{ Variable: "$.estimate.estimatedSeconds", NumericLessThanEquals: 720 }, { Variable: "$.format", StringEquals: "svg" }], Next: "ExportSvg" },
-      { And: [{ Variable: "$.estimate.estimatedSeconds", NumericLessThanEquals: 720 }, { Variable: "$.format", StringEquals: "pdf" }], Next: "ExportPdf" },
-      { And: [{ Variable: "$.parallel", IsPresent: true }, { Variable: "$.parallel", BooleanEquals: true }], Next: "SplitExport" },
+      { And: [{ Variable: "$.estimate.route", StringEquals: "lambda" }, { Variable: "$.format", StringEquals: "svg" }], Next: "ExportSvg" },
+      { And: [{ Variable: "$.estimate.route", StringEquals: "lambda" }, { Variable: "$.format", StringEquals: "pdf" }], Next: "ExportPdf" },
+      { Variable: "$.estimate.route", StringEquals: "map", Next: "SplitExport" },
+      { Variable: "$.estimate.route", StringEquals: "fargate", Next: "ExportOnFargate" },
     ]);
-    expect(states.ChooseRuntime.Default).to.equal("ExportOnFargate");
+    expect(states.ChooseRuntime.Default).to.equal("RefuseExport");
+    expect(states.RefuseExport).to.deep.include({ Type: "Pass", Parameters: { Error: "ExportNotPossible", "Cause.$": "$.estimate.reason" }, ResultPath: "$.error", Next: "RecordJobFailed" });
+  });
+
+  it("replaces the chunk list with the parts on the Map, so the state never carries both", () => {
+    expect(states.ExportPages).to.deep.include({ ItemsPath: "$.split.chunks", ResultPath: "$.split" });
+    expect(states.CombineExport.Parameters["parts.$"]).to.equal("$.split");
   });
 
   it("falls back to Fargate when a Lambda exporter times out, and records any other failure", () => {

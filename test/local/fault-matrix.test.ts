@@ -149,10 +149,10 @@ describe("fault matrix (local cloud from index.ts)", function () {
     const [ordersDone, exportsDone, duplicates, noId] = await Promise.all([
       operator.placeOrders(batch),
       operator.runExports([
-        { jobId: "fm-crash", documentKey: "documents/fm-catalogue.json", format: "pdf" },
-        { jobId: "fm-hang", documentKey: "documents/fm-catalogue.json", format: "pdf" },
-        { jobId: "fm-stall", documentKey: "documents/fm-catalogue.json", format: "pdf" },
-        { jobId: "fm-vanishing", documentKey: "documents/fm-vanishing.json", format: "pdf" },
+        { jobId: "fm-crash", documentKey: "documents/fm-catalogue.json", format: "pdf", parallel: false },
+        { jobId: "fm-hang", documentKey: "documents/fm-catalogue.json", format: "pdf", parallel: false },
+        { jobId: "fm-stall", documentKey: "documents/fm-catalogue.json", format: "pdf", parallel: false },
+        { jobId: "fm-vanishing", documentKey: "documents/fm-vanishing.json", format: "pdf", parallel: false },
         { jobId: "fm-lambda-timeout", documentKey: "documents/fm-invoice.json", format: "svg" },
         { jobId: "fm-v3", documentKey: "documents/fm-invoice-v3.json", format: "svg" },
         { jobId: "fm-v1", documentKey: "documents/fm-invoice-v1.json", format: "pdf" },

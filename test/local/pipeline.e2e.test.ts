@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { LocalCloud, PROJECT_DIR } from "../../local/cloud";
 import { ExportRun, Operator, OrderRun } from "../../local/scenarios";
+import { catalogueDocument, stringifyDocument } from "../../scripts/generate-documents";
 import { sharedCloud } from "./support";
 
 /**
@@ -74,13 +75,16 @@ describe("order and export pipelines, end to end (local cloud from index.ts)", f
     await operator.uploadDocument("documents/e2e-invoice.json", fs.readFileSync(path.join(documents, "invoice-1-page.json")));
     await operator.uploadDocument("documents/e2e-catalogue.json", fs.readFileSync(path.join(documents, "catalogue-40-pages.json")));
     await operator.uploadDocument("documents/e2e-broken.json", JSON.stringify({ formatVersion: 2, title: "broken", pages: "not a list" }));
+    await operator.uploadDocument("documents/e2e-catalogue-100.json", stringifyDocument(catalogueDocument(100)));
     const requests = [
       { jobId: "e2e-svg", documentKey: "documents/e2e-invoice.json", format: "svg" },
       { jobId: "e2e-pdf", documentKey: "documents/e2e-invoice.json", format: "pdf" },
       { jobId: "e2e-svg-map", documentKey: "documents/e2e-catalogue.json", format: "svg", parallel: true },
       { jobId: "e2e-pdf-map", documentKey: "documents/e2e-catalogue.json", format: "pdf", parallel: true },
-      { jobId: "e2e-fargate", documentKey: "documents/e2e-catalogue.json", format: "pdf" },
+      { jobId: "e2e-fargate", documentKey: "documents/e2e-catalogue.json", format: "pdf", parallel: false },
       { jobId: "e2e-broken", documentKey: "documents/e2e-broken.json", format: "pdf" },
+      // One worker asked for, 100 pages at 30 s: longer than the worker's deadline (support.ts) even at Fargate's speed.
+      { jobId: "e2e-too-long", documentKey: "documents/e2e-catalogue-100.json", format: "pdf", parallel: false },
     ];
     // Orders and exports at once, as two clients would send them.
     const [orderRuns, exportRuns] = await Promise.all([operator.placeOrders(batch), operator.runExports(requests)]);
@@ -256,6 +260,22 @@ describe("order and export pipelines, end to end (local cloud from index.ts)", f
       expect(run.execution.path.slice(-2)).to.deep.equal(["RecordJobFailed", "ExportFailed"]);
       expect(run.execution.error!.error).to.equal("InvalidDocument");
       expect(await operator.exportJob("e2e-broken")).to.include({ status: "FAILED" });
+    });
+  });
+
+  describe("exports no runtime can finish", () => {
+    it("refuses one before anything runs, and records the job FAILED with every runtime's figures", async () => {
+      const run = exportsRun.get("e2e-too-long")!;
+      expect(run.execution.path).to.deep.equal(["PrepareJob", "RecordJobStarted", "EstimateExport", "ChooseRuntime", "RefuseExport", "RecordJobFailed", "ExportFailed"]);
+      expect(run.execution.error!.error).to.equal("ExportNotPossible");
+      const job = (await operator.exportJob("e2e-too-long"))!;
+      expect(job.status).to.equal("FAILED");
+      expect(job.error.Error).to.equal("ExportNotPossible");
+      expect(job.error.Cause).to.match(/^estimated 3,000 s for 100 pages at 30 s each, over the Lambda budget of 720 s; not split: one worker was asked for \(parallel: false\); on Fargate about \d[\d,]* s \([\d.]+× the Lambda's speed\), more than the worker's 480 s$/);
+      // Nothing that renders ran: only the job's bookkeeping and the estimate were invoked, no task was started.
+      expect(run.execution.trace.filter((t) => t.kind === "ecs")).to.deep.equal([]);
+      const invoked = run.execution.trace.filter((t) => t.kind === "lambda").map((t) => t.detail!.split(" ")[0].replace(/^.*-dev-/, "").replace(/:live$/, ""));
+      expect(invoked).to.deep.equal(["export-job-status", "export-estimate", "export-job-status"]);
     });
   });
 

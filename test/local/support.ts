@@ -19,8 +19,8 @@ export function printCoverage(cloud: LocalCloud | undefined): void {
 
 /**
  * The config every test of the real program shares (what `pulumi config set` would change, nothing else): an 800 ms
- * payment timeout so a hung gateway is noticed quickly, and 30 s per SVG page so a 40-page SVG takes the Map path like
- * a PDF. Heartbeat windows keep the stack's own values: the local cloud skips time for a hung or crashed container
+ * payment timeout so a hung gateway is noticed quickly, 30 s per SVG page so a 40-page SVG takes the Map path like a
+ * PDF, and a 600 s Fargate timeout so an export too long for any runtime fits in a test. Heartbeat windows keep the stack's own values: the local cloud skips time for a hung or crashed container
  * instead of waiting for it (local/clock.ts).
  */
 export const SHARED_CLOUD_OPTIONS: LocalCloudOptions = {
@@ -33,6 +33,9 @@ export const SHARED_CLOUD_OPTIONS: LocalCloudOptions = {
   configOverrides: {
     "order-pipeline:paymentTimeoutMs": "800",
     "order-pipeline:exportSecondsPerPageSvg": "30",
+    // A worker deadline of 480 s (600 − 120 s start-up): a 100-page PDF on one worker cannot finish, so the estimate
+    // refuses it; the 40-page one can.
+    "order-pipeline:fargateTimeoutSeconds": "600",
   },
 };
 

@@ -29,9 +29,9 @@ describe("ops commands", () => {
 
   it("builds the export request and names each bad flag", () => {
     const arn = "arn:aws:states:eu-central-1:1:stateMachine:x";
-    expect(parseArgs(["--state-machine", arn, "--document", "documents/a.json", "--format", "pdf", "--parallel", "--job-id", "j1"])).to.deep.equal({
+    expect(parseArgs(["--state-machine", arn, "--document", "documents/a.json", "--format", "pdf", "--one-worker", "--job-id", "j1"])).to.deep.equal({
       stateMachineArn: arn,
-      request: { jobId: "j1", documentKey: "documents/a.json", format: "pdf", parallel: true },
+      request: { jobId: "j1", documentKey: "documents/a.json", format: "pdf", parallel: false },
       pollSeconds: 5,
     });
     expect(() => parseArgs(["--document", "d", "--format", "pdf"])).to.throw("--state-machine");

@@ -23,7 +23,8 @@ import { BUCKET, assertWellFormedXml, fakeS3, pdfPageCount, putDocument, readWho
 
 const silent: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Log;
 const exportsConfig: ExportsConfig = { bucket: BUCKET, exportsPrefix: "exports/" };
-const estimateConfig: EstimateConfig = { bucket: BUCKET, secondsPerPage: { svg: 0.5, pdf: 30 }, lambdaBudgetSeconds: 720 };
+const ROUTE_LIMITS = { mapMaxConcurrency: 10, mapSecondsAvailable: 12_000, fargateSecondsAvailable: 10_680, fargateSpeedup: { svg: 4, pdf: 2 } };
+const estimateConfig: EstimateConfig = { bucket: BUCKET, secondsPerPage: { svg: 0.5, pdf: 30 }, lambdaBudgetSeconds: 720, routeLimits: ROUTE_LIMITS };
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -151,9 +152,13 @@ describe("export workflow steps", () => {
         secondsPerPage: 30,
         lambdaBudgetSeconds: 720,
         pagesPerChunk: 24,
+        route: "map",
+        reason: "estimated 1,200 s for 40 pages at 30 s each, over the Lambda budget of 720 s: split into 2 chunks of 24 pages, 1 waves of 10, about 720 s",
       });
       const svg = await estimateExport({ s3, config: estimateConfig }, { formatVersion: 1, jobId: "job-1", documentKey: "docs/catalogue.json", format: "svg", parallel: true });
-      expect(svg).to.include({ estimatedSeconds: 20, secondsPerPage: 0.5, pagesPerChunk: 1440 });
+      expect(svg).to.include({ estimatedSeconds: 20, secondsPerPage: 0.5, pagesPerChunk: 1440, route: "lambda" });
+      const oneWorker = await estimateExport({ s3, config: estimateConfig }, { jobId: "job-1", documentKey: "docs/catalogue.json", format: "pdf", parallel: false });
+      expect(oneWorker).to.include({ route: "fargate" });
     });
 
     it("counts the pages of a document whose header follows its pages", async () => {
@@ -322,12 +327,16 @@ describe("export workflow steps", () => {
       ]);
     });
 
-    it(`grows the chunks rather than make more than ${MAX_CHUNKS}, still covering every page once`, () => {
-      const { chunks } = splitExport({ partsPrefix: "p/" }, { formatVersion: 1, jobId: "j", documentKey: "d", format: "svg", pages: 9_999, pagesPerChunk: 1 });
-      expect(chunks).to.have.length(1_000);
-      expect(chunks[0].pages).to.deep.equal([1, 10]);
-      expect(chunks[999]).to.deep.include({ pages: [9_991, 9_999], outputKey: "p/j/part-01000.svg" });
+    it(`makes up to ${MAX_CHUNKS} chunks covering every page once, and refuses one more rather than exceed the budget`, () => {
+      const { chunks } = splitExport({ partsPrefix: "p/" }, { formatVersion: 1, jobId: "j", documentKey: "d", format: "svg", pages: 2_000, pagesPerChunk: 2 });
+      expect(chunks).to.have.length(MAX_CHUNKS);
+      expect(chunks[0].pages).to.deep.equal([1, 2]);
+      expect(chunks[999]).to.deep.include({ pages: [1_999, 2_000], outputKey: "p/j/part-01000.svg" });
       chunks.forEach((chunk, i) => i > 0 && expect(chunk.pages[0]).to.equal(chunks[i - 1].pages[1] + 1));
+      expect(() => splitExport({ partsPrefix: "p/" }, { formatVersion: 1, jobId: "j", documentKey: "d", format: "svg", pages: 2_001, pagesPerChunk: 2 })).to.throw(
+        InvalidExportRequestError,
+        "export-split event: 2001 pages in chunks of 2 make 1001 chunks, more than the Map runs (1000)",
+      );
     });
 
     it("refuses a pagesPerChunk of zero", () => {
