@@ -39,7 +39,7 @@ export interface Bundle {
 }
 
 /**
- * ESM bundle for nodejs22.x with every dependency inside, AWS SDK v3 included. Bundling the SDK pins the version we
+ * ESM bundle for nodejs24.x with every dependency inside, AWS SDK v3 included. Bundling the SDK pins the version we
  * tested and lets esbuild drop the unused parts of each modular client; bench/bundles.ts measures this against
  * loading the runtime-provided SDK.
  *
@@ -53,7 +53,7 @@ export function esbuildOptions(entry: string, outfile: string, external: readonl
     outfile,
     bundle: true,
     platform: "node",
-    target: "node22",
+    target: "node24",
     format: "esm",
     minify: true,
     keepNames: true,

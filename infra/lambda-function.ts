@@ -5,8 +5,11 @@ import { countAlarm } from "./alarms";
 import { bundleHandler, Bundle } from "./bundle";
 import { assumeRolePolicy, PolicyStatement, renderPolicy } from "./policy";
 
-/** Node.js runtime for every function (nodejs22.x is the oldest the project supports). */
-export const LAMBDA_RUNTIME = "nodejs22.x";
+/**
+ * Node.js runtime for every function: nodejs24.x (supported until 2028-04-30; nodejs22.x ends 2027-04-30). The local
+ * cloud and the tests run the same major, from the `node` devDependency.
+ */
+export const LAMBDA_RUNTIME = "nodejs24.x";
 /** Name of the alias everything else invokes. */
 export const LIVE_ALIAS = "live";
 /** IAM role names are limited to 64 characters; the role is named `${functionName}-role`. */

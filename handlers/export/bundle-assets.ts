@@ -10,7 +10,7 @@ import { pdfkitStandardFonts } from "./bundle/esbuild.mjs";
  * bundle/esbuild.mjs), so the bundle is one self-contained file.
  *
  * Also needed, as for any CommonJS dependency in an ESM bundle: a banner defining `require`
- * (`createRequire(import.meta.url)`). `exporterBuildOptions()` is a complete option set (bundle, node, ESM, node22,
+ * (`createRequire(import.meta.url)`). `exporterBuildOptions()` is a complete option set (bundle, node, ESM, node24,
  * banner, plugins) for builds that have none of their own, such as containers/export-worker/build.mjs.
  */
 export { exporterBuildOptions, pdfkitStandardFonts } from "./bundle/esbuild.mjs";

@@ -128,7 +128,7 @@ export class LocalProvider {
           name: state.name,
           arn: state.arn,
           handler: inputs.handler ?? "index.handler",
-          runtime: inputs.runtime ?? "nodejs22.x",
+          runtime: inputs.runtime ?? "nodejs24.x",
           memorySize: inputs.memorySize ?? 128,
           timeoutSeconds: inputs.timeout ?? 3,
           environment: stringMap(inputs.environment?.variables),

@@ -50,9 +50,9 @@ describe("OrderPipeline (Pulumi mocks)", function () {
     for (const f of functions) expect(f.inputs.role).to.equal(`arn:aws:iam::${ACCOUNT}:role/${f.inputs.name}-role`);
   });
 
-  it("runs every function on nodejs22.x with X-Ray active, JSON logs to its own log group, published behind a live alias", async () => {
+  it("runs every function on nodejs24.x with X-Ray active, JSON logs to its own log group, published behind a live alias", async () => {
     for (const f of ofType("aws:lambda/function:Function", "orders-dev-")) {
-      expect(f.inputs.runtime).to.equal("nodejs22.x");
+      expect(f.inputs.runtime).to.equal("nodejs24.x");
       expect(f.inputs.tracingConfig).to.deep.equal({ mode: "Active" });
       expect(f.inputs.loggingConfig).to.deep.equal({ logFormat: "JSON", logGroup: `/aws/lambda/${f.inputs.name}` });
       expect(f.inputs.publish).to.equal(true);

@@ -42,11 +42,6 @@ export const JUSTIFICATIONS: Justification[] = [
     reason: "Object keys under one prefix of one bucket: keys are chosen per job at run time.",
   },
   {
-    rule: "AwsSolutions-L1",
-    matches: /runtime nodejs22\.x$/,
-    reason: "nodejs22.x is supported until 2027-04; the local cloud and the tests run the same major (Node 22 from the `node` devDependency). Moving to nodejs24.x means moving both together.",
-  },
-  {
     rule: "AwsSolutions-ECS2",
     matches: /sets (DEADLINE_SECONDS|DOCUMENTS_BUCKET|EXPORTS_PREFIX|HEARTBEAT_SECONDS|STALL_SECONDS)(, (DEADLINE_SECONDS|DOCUMENTS_BUCKET|EXPORTS_PREFIX|HEARTBEAT_SECONDS|STALL_SECONDS))*$/,
     reason: "Plain, non-secret configuration (bucket name, key prefix, heartbeat, stall and deadline intervals); the job needs no secret.",

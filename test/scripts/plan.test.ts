@@ -9,7 +9,7 @@ describe("npm run plan", function () {
     const plan = planOf(await programGraph("prod"));
     expect(plan.functions).to.have.length(15);
     const pdf = plan.functions.find((f) => f.name === "order-pipeline-prod-export-pdf")!;
-    expect(pdf).to.deep.include({ component: "exports", memoryMb: 384, timeoutSeconds: 780, runtime: "nodejs22.x", reservedConcurrency: 50 });
+    expect(pdf).to.deep.include({ component: "exports", memoryMb: 384, timeoutSeconds: 780, runtime: "nodejs24.x", reservedConcurrency: 50 });
     expect(pdf.bundleBytes).to.be.greaterThan(100_000);
     expect(pdf.actions).to.deep.equal(["logs:CreateLogStream", "logs:PutLogEvents", "s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]);
   });

@@ -61,7 +61,7 @@ export function exporterBuildOptions() {
     bundle: true,
     platform: "node",
     format: "esm",
-    target: "node22",
+    target: "node24",
     plugins: [pdfkitStandardFonts()],
     banner: {
       js: "import { createRequire as __exporterCreateRequire } from 'node:module'; const require = __exporterCreateRequire(import.meta.url);",
