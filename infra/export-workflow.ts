@@ -1,5 +1,5 @@
 import { EXPORT_STATE_FORMAT_VERSION } from "../handlers/shared/format";
-import { DEFAULT_LAMBDA_RETRY, LAMBDA_TIMEOUT_ERRORS, RenderedWorkflow, Workflow } from "./workflow";
+import { DEFAULT_LAMBDA_RETRY, LAMBDA_RESOURCE_ERRORS, LAMBDA_TIMEOUT_ERRORS, RenderedWorkflow, Workflow } from "./workflow";
 
 export interface ExportFunctionArns {
   readonly exportJobStatus: string;
@@ -63,7 +63,8 @@ const ANY_ERROR = ["States.ALL"];
  * `chooseRoute`, with the limits of this stack): within the Lambda budget → that format's exporter; longer → split
  * into page ranges, Map, combine, which every format allows (pages render independently) unless the request says
  * `parallel: false` or the split cannot fit; otherwise → the Fargate task; and when no runtime can finish in time →
- * recorded FAILED with the reason before anything runs. A Lambda exporter that times out falls back to Fargate.
+ * recorded FAILED with the reason before anything runs. A Lambda exporter that runs out of time or memory falls back
+ * to Fargate.
  * Every outcome is recorded in the jobs table by its one writer, the job-status function.
  */
 export function exportWorkflow(props: ExportWorkflowProps): RenderedWorkflow {
@@ -78,8 +79,9 @@ export function exportWorkflow(props: ExportWorkflowProps): RenderedWorkflow {
     parameters: { formatVersion: EXPORT_STATE_FORMAT_VERSION, "jobId.$": "$.jobId", "documentKey.$": "$.documentKey" },
     resultPath: "$.result",
     retry,
+    // Out of time or out of memory on Lambda: the worker has both to spare.
     catch: [
-      { errors: [...LAMBDA_TIMEOUT_ERRORS], next: S.ExportOnFargate, resultPath: "$.lambdaError" },
+      { errors: [...LAMBDA_TIMEOUT_ERRORS, ...LAMBDA_RESOURCE_ERRORS], next: S.ExportOnFargate, resultPath: "$.lambdaError" },
       recordFailure,
     ],
     next: S.RecordJobSucceeded,

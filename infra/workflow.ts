@@ -19,6 +19,13 @@ export const LAMBDA_TRANSIENT_ERRORS = [
 /** A Lambda function that ran out of time: `States.Timeout` when the Task's TimeoutSeconds fires first, `Sandbox.Timedout` when the function's own timeout does. */
 export const LAMBDA_TIMEOUT_ERRORS = ["States.Timeout", "Sandbox.Timedout"] as const;
 
+/**
+ * A Lambda function that ran out of memory: `Runtime.OutOfMemory` (the errorType Lambda reports, which Step Functions
+ * names the error after), `Lambda.Unknown` where Lambda reports no errorType (older runtimes did so for memory and
+ * time both).
+ */
+export const LAMBDA_RESOURCE_ERRORS = ["Runtime.OutOfMemory", "Lambda.Unknown"] as const;
+
 /** State names are limited to 80 characters by ASL. */
 const MAX_STATE_NAME = 80;
 

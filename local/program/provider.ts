@@ -136,6 +136,8 @@ export class LocalProvider {
           codeDir: path.resolve(s.projectDir, code.path),
           version: inputs.publish ? String(state.version ?? "1") : "$LATEST",
           logGroup: inputs.loggingConfig?.logGroup ?? `/aws/lambda/${state.name}`,
+          logFormat: inputs.loggingConfig?.logFormat,
+          applicationLogLevel: inputs.loggingConfig?.applicationLogLevel,
           reservedConcurrency: typeof inputs.reservedConcurrentExecutions === "number" && inputs.reservedConcurrentExecutions > 0 ? inputs.reservedConcurrentExecutions : undefined,
         });
         return true;

@@ -31,10 +31,10 @@ describe("export workflow", () => {
     expect(states.CombineExport.Parameters["parts.$"]).to.equal("$.split");
   });
 
-  it("falls back to Fargate when a Lambda exporter times out, and records any other failure", () => {
+  it("falls back to Fargate when a Lambda exporter runs out of time or memory, and records any other failure", () => {
     for (const name of ["ExportSvg", "ExportPdf"]) {
       expect(states[name].Catch, name).to.deep.equal([
-        { ErrorEquals: ["States.Timeout", "Sandbox.Timedout"], Next: "ExportOnFargate", ResultPath: "$.lambdaError" },
+        { ErrorEquals: ["States.Timeout", "Sandbox.Timedout", "Runtime.OutOfMemory", "Lambda.Unknown"], Next: "ExportOnFargate", ResultPath: "$.lambdaError" },
         { ErrorEquals: ["States.ALL"], Next: "RecordJobFailed", ResultPath: "$.error" },
       ]);
       expect(states[name].TimeoutSeconds, name).to.equal(780);

@@ -111,12 +111,12 @@ describe("local cloud runtimes (mini program)", function () {
       expect((e.output as { error: { Error: string } }).error.Error).to.equal("States.Timeout");
     });
 
-    it("reports running out of memory as Lambda.Unknown and replaces the environment", async () => {
+    it("reports running out of memory as Runtime.OutOfMemory and replaces the environment", async () => {
       const e = await run({ scenario: "oom" });
       expect(e.path).to.deep.equal(["Route", "Do-oom", "Caught", "Done"]);
       const error = (e.output as { error: { Error: string; Cause: string } }).error;
-      expect(error.Error).to.equal("Lambda.Unknown");
-      expect(error.Cause).to.contain("Runtime.OutOfMemory");
+      expect(error.Error).to.equal("Runtime.OutOfMemory");
+      expect(JSON.parse(error.Cause)).to.include({ errorType: "Runtime.OutOfMemory" });
       expect(cloud.lambda.invocations.filter((r) => r.functionName === "mini-hog").at(-1)!.outcome).to.equal("out-of-memory");
     });
 

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import * as path from "node:path";
-import { Worker } from "node:worker_threads";
+import { CodeStore, writableDirFor } from "../code-store";
 import { keepLog, LogLine, onLines } from "../log-lines";
 import { Principal, PrincipalRegistry } from "../../iam/principals";
+import { ExecutionEnvironment, InvocationOutcome } from "./environment";
 
 /** What the runtime needs of a deployed function; all of it comes from the `aws:lambda/function:Function` inputs. */
 export interface FunctionSpec {
@@ -19,6 +19,10 @@ export interface FunctionSpec {
   readonly codeDir: string;
   readonly version: string;
   readonly logGroup: string;
+  /** `loggingConfig.logFormat`; JSON makes Lambda set AWS_LAMBDA_LOG_FORMAT and AWS_LAMBDA_LOG_LEVEL. */
+  readonly logFormat?: string;
+  /** `loggingConfig.applicationLogLevel` (Lambda's default with JSON logs: INFO). */
+  readonly applicationLogLevel?: string;
   /** Concurrency reserved for the function; invocations beyond it are throttled as in AWS. */
   readonly reservedConcurrency?: number;
 }
@@ -44,6 +48,12 @@ export interface InvocationRecord {
   readonly errorType?: string;
   /** Who invoked: an execution's state, or the operator. */
   readonly caller?: string;
+  /** CPU time the invocation used in its environment (the process's, GC threads included). */
+  readonly cpuMs?: number;
+  /** `cpuMs` at the function's share of a vCPU: its duration on Lambda, were it CPU-bound. */
+  readonly projectedMs?: number;
+  /** Peak resident memory of the environment, MB. */
+  readonly maxRssMb?: number;
 }
 
 export type InvokeResult =
@@ -86,21 +96,19 @@ export interface InvocationHook {
   remaining?: number;
 }
 
-interface Environment {
-  readonly worker: Worker;
-  readonly ready: Promise<{ ok: true; initMs: number } | { ok: false; error: LambdaError; initMs: number }>;
-  busy: boolean;
-  invoked: boolean;
+interface Environment extends ExecutionEnvironment {
+  /** The invocation it runs, for its log lines. */
   requestId?: string;
-  /** Settles the invocation in flight when the worker dies under it. */
-  onDeath?: (kind: "out-of-memory" | "crashed", error: LambdaError) => void;
-  dead: boolean;
 }
 
 interface Pool {
   readonly spec: FunctionSpec;
   readonly envs: Environment[];
   readonly waiting: Array<() => void>;
+  /** Invocations running or waiting for an environment: what reserved concurrency is compared with. */
+  inFlight: number;
+  /** The read-only copy of the bundle the environments run (made at the first cold start). */
+  codeDir?: string;
 }
 
 function faultKind(error: string): Exclude<InvocationRecord["outcome"], "success"> {
@@ -115,7 +123,6 @@ function faultError(error: string, requestId: string, spec: FunctionSpec): Lambd
   return { errorType: error, errorMessage: `${error.replace(/^Lambda\./, "")}: injected fault (Service: Lambda, Status Code: 500, Request ID: ${requestId})` };
 }
 
-const BOOTSTRAP = path.join(__dirname, "bootstrap.mjs");
 /** Synchronous invocation payload limit (request and response), as in AWS. */
 const PAYLOAD_LIMIT = 6 * 1024 * 1024;
 
@@ -126,22 +133,25 @@ export interface LambdaRuntimeOptions {
   /**
    * Execution environments one function may have at once on this machine (AWS scales far wider). Invocations beyond
    * it wait for a free environment — without that wait counting against Task timeouts — and only a function's own
-   * reserved concurrency throttles, as in AWS. @default 4: each environment is a thread with its own heap and cold
-   * start, and on 2 cores more of them cost more CPU than they save waiting (see bench/local-orders.ts).
+   * reserved concurrency throttles, as in AWS. @default 4: each environment is a process with its own cold start,
+   * and on 2 cores more of them cost more CPU than they save waiting (see bench/local-orders.ts).
    */
   readonly maxEnvironmentsPerFunction?: number;
   /**
-   * Folder for V8's compile cache (node:module enableCompileCache): bundles compiled once are loaded faster by later
-   * cold starts — about 30 % less init for the PDF exporter. Lambda has no such cache, so init times then read
-   * lower than Lambda's; the tests turn it on, the demo and benchmarks do not. @default none
+   * Folder for V8's compile cache (NODE_COMPILE_CACHE): bundles compiled once are loaded faster by later cold starts
+   * — about 30 % less init for the PDF exporter. Lambda has no such cache, so init times then read lower than
+   * Lambda's; the tests turn it on, the demo and benchmarks do not. @default none
    */
   readonly compileCacheDir?: string;
+  /** Where read-only copies of the bundles go (code-store.ts). @default /var/tmp/local-cloud/code */
+  readonly codeStore?: CodeStore;
 }
 
 /**
- * Runs each function's deployed bundle in worker threads, one execution environment per worker: the function's own
- * environment variables and credentials, heap capped at its memory size, a hard stop at its timeout. Warm workers
- * are reused, one invocation at a time each.
+ * Runs each function's deployed bundle in execution environments (environment.ts): one process each, with the
+ * function's own environment variables and credentials, its memory size and CPU share enforced, a read-only copy
+ * of its bundle as its only code, frozen between invocations. Warm environments are reused, one invocation at a
+ * time each.
  */
 export class LambdaRuntime extends EventEmitter {
   private readonly pools = new Map<string, Pool>();
@@ -160,8 +170,8 @@ export class LambdaRuntime extends EventEmitter {
 
   register(spec: FunctionSpec): void {
     const existing = this.pools.get(spec.name);
-    if (existing) for (const env of existing.envs) this.destroy(existing, env);
-    this.pools.set(spec.name, { spec, envs: [], waiting: [] });
+    if (existing) for (const env of [...existing.envs]) this.destroy(existing, env);
+    this.pools.set(spec.name, { spec, envs: [], waiting: [], inFlight: 0 });
     this.options.principals.issue("lambda", spec.name, spec.roleArn);
   }
 
@@ -218,70 +228,50 @@ export class LambdaRuntime extends EventEmitter {
       options.onStart?.();
       return this.finish({ ...base, cold: false, durationMs: 0, fault: before.error }, faultKind(before.error), faultError(before.error, requestId, pool.spec));
     }
-    const acquired = await this.acquire(pool);
-    if (!acquired) {
-      options.onStart?.();
-      return this.finish({ ...base, cold: false, durationMs: 0 }, "throttled", { errorType: "TooManyRequestsException", errorMessage: "Rate Exceeded." });
-    }
-    const { env, cold } = acquired;
-    options.onStart?.();
-    const init = await env.ready;
-    if (!init.ok) {
-      this.destroy(pool, env);
-      return this.finish({ ...base, cold, initMs: init.initMs, durationMs: 0 }, "error", init.error);
-    }
-    const spec = pool.spec;
-    const invokeStart = performance.now();
-    const outcome = await new Promise<{ kind: InvocationRecord["outcome"]; payload?: string; error?: LambdaError }>((resolve) => {
-      env.requestId = requestId;
-      const timer = setTimeout(() => {
-        env.onDeath = undefined;
-        void env.worker.terminate();
-        this.destroy(pool, env);
-        resolve({ kind: "timeout", error: { errorType: "Sandbox.Timedout", errorMessage: `${requestId} Task timed out after ${spec.timeoutSeconds.toFixed(2)} seconds` } });
-      }, spec.timeoutSeconds * 1000);
-      env.onDeath = (kind, error) => {
-        clearTimeout(timer);
-        resolve({ kind, error });
-      };
-      const onMessage = (msg: { type: string; id?: string; ok?: boolean; payload?: string; error?: LambdaError }) => {
-        if (msg.type !== "result" || msg.id !== requestId) return;
-        env.worker.off("message", onMessage);
-        clearTimeout(timer);
-        env.onDeath = undefined;
-        resolve(msg.ok ? { kind: "success", payload: msg.payload } : { kind: "error", error: msg.error });
-      };
-      env.worker.on("message", onMessage);
-      env.worker.postMessage({
-        type: "invoke",
-        id: requestId,
-        event: eventJson,
-        deadline: Date.now() + spec.timeoutSeconds * 1000,
-        context: {
-          functionName: spec.name,
-          functionVersion: spec.version,
-          invokedFunctionArn: target.qualifier ? `${spec.arn}:${target.qualifier}` : spec.arn,
-          memoryLimitInMB: String(spec.memorySize),
-          awsRequestId: requestId,
-          logGroupName: spec.logGroup,
-          logStreamName: `local/[${spec.version}]${env.worker.threadId}`,
-        },
-      });
-    });
-    const durationMs = performance.now() - invokeStart;
-    if (!env.dead) this.release(pool, env);
-    const record = { ...base, cold, initMs: cold ? init.initMs : undefined, durationMs };
-    if (outcome.kind === "success") {
-      const after = this.takeFault(spec.name, "after", eventJson);
-      if (after) return this.finish({ ...record, fault: after.error }, faultKind(after.error), faultError(after.error, requestId, spec));
-      if (Buffer.byteLength(outcome.payload ?? "") > PAYLOAD_LIMIT) {
-        return this.finish(record, "error", { errorType: "Function.ResponseSizeTooLarge", errorMessage: `Response payload size exceeded maximum allowed payload size (${PAYLOAD_LIMIT} bytes).` });
+    pool.inFlight++;
+    try {
+      const acquired = await this.acquire(pool);
+      if (!acquired) {
+        options.onStart?.();
+        return this.finish({ ...base, cold: false, durationMs: 0 }, "throttled", { errorType: "TooManyRequestsException", errorMessage: "Rate Exceeded." });
       }
-      const full: InvocationRecord = { ...record, outcome: "success" };
-      this.record(full);
-      return { ok: true, payload: JSON.parse(outcome.payload ?? "null"), record: full };
+      const { env, cold } = acquired;
+      options.onStart?.();
+      const init = await env.ready;
+      if (!init.ok) {
+        this.destroy(pool, env);
+        return this.finish({ ...base, cold, initMs: init.initMs, durationMs: 0 }, "error", init.error);
+      }
+      const spec = pool.spec;
+      const invokeStart = performance.now();
+      env.requestId = requestId;
+      const outcome: InvocationOutcome = await env.invoke(requestId, eventJson, {
+        functionName: spec.name,
+        functionVersion: spec.version,
+        invokedFunctionArn: target.qualifier ? `${spec.arn}:${target.qualifier}` : spec.arn,
+        memoryLimitInMB: String(spec.memorySize),
+        awsRequestId: requestId,
+        logGroupName: spec.logGroup,
+        logStreamName: this.logStreamOf(spec),
+      });
+      const durationMs = performance.now() - invokeStart;
+      if (env.dead) this.destroy(pool, env);
+      else this.release(pool, env);
+      const record = { ...base, cold, initMs: cold ? init.initMs : undefined, durationMs, cpuMs: outcome.cpuMs, projectedMs: outcome.projectedMs, maxRssMb: outcome.maxRssMb };
+      if (outcome.kind === "success") {
+        const after = this.takeFault(spec.name, "after", eventJson);
+        if (after) return this.finish({ ...record, fault: after.error }, faultKind(after.error), faultError(after.error, requestId, spec));
+        if (Buffer.byteLength(outcome.payload ?? "") > PAYLOAD_LIMIT) {
+          return this.finish(record, "error", { errorType: "Function.ResponseSizeTooLarge", errorMessage: `Response payload size exceeded maximum allowed payload size (${PAYLOAD_LIMIT} bytes).` });
+        }
+        const full: InvocationRecord = { ...record, outcome: "success" };
+        this.record(full);
+        return { ok: true, payload: JSON.parse(outcome.payload ?? "null"), record: full };
+      }
+      return this.finish(record, outcome.kind, outcome.error!);
+    } finally {
+      pool.inFlight--;
     }
-    return this.finish(record, outcome.kind as Exclude<InvocationRecord["outcome"], "success">, outcome.error!);
   }
 
   private takeFault(functionName: string, when: LambdaFault["when"], eventJson: string): LambdaFault | undefined {
@@ -311,6 +301,8 @@ export class LambdaRuntime extends EventEmitter {
   }
 
   private async acquire(pool: Pool): Promise<{ env: Environment; cold: boolean } | undefined> {
+    // More invocations at once than the reserved concurrency: Lambda throttles the rest, whatever this machine runs.
+    if (pool.spec.reservedConcurrency && pool.inFlight > pool.spec.reservedConcurrency) return undefined;
     for (;;) {
       if (this.stopped) throw new Error("the local cloud is stopping");
       const idle = pool.envs.find((e) => !e.busy && !e.dead);
@@ -326,7 +318,6 @@ export class LambdaRuntime extends EventEmitter {
         env.invoked = true;
         return { env, cold: true };
       }
-      if (pool.spec.reservedConcurrency && pool.spec.reservedConcurrency <= pool.envs.length) return undefined;
       await new Promise<void>((resolve) => pool.waiting.push(resolve));
     }
   }
@@ -338,101 +329,86 @@ export class LambdaRuntime extends EventEmitter {
   }
 
   private destroy(pool: Pool, env: Environment): void {
-    if (env.dead) return;
-    env.dead = true;
     const i = pool.envs.indexOf(env);
-    if (i >= 0) pool.envs.splice(i, 1);
-    void env.worker.terminate();
+    if (i < 0) return;
+    pool.envs.splice(i, 1);
+    env.kill("replaced");
     pool.waiting.shift()?.();
   }
 
   private spawn(pool: Pool): Environment {
     const spec = pool.spec;
+    const store = (this.store ??= this.options.codeStore ?? new CodeStore());
+    pool.codeDir ??= store.materialize(spec.codeDir, "lambda");
     const principal = this.options.principals.issue("lambda", spec.name, spec.roleArn);
-    const worker = new Worker(BOOTSTRAP, {
-      workerData: { codeDir: spec.codeDir, handler: spec.handler, compileCacheDir: this.options.compileCacheDir },
-      env: this.environmentOf(spec, principal),
-      // A Lambda runtime is plain Node.js: the TypeScript loader the local cloud itself runs under stays out.
-      execArgv: [],
-      // Lambda's memory setting bounds the whole process; here the JavaScript heap gets it.
-      resourceLimits: { maxOldGenerationSizeMb: spec.memorySize },
-      stdout: true,
-      stderr: true,
+    const writable = writableDirFor(store, `${spec.name}-${randomUUID().slice(0, 8)}`);
+    const env: Environment = new ExecutionEnvironment({
+      functionName: spec.name,
+      handler: spec.handler,
+      runtime: spec.runtime,
+      memorySize: spec.memorySize,
+      timeoutSeconds: spec.timeoutSeconds,
+      codeDir: pool.codeDir,
+      writableDir: writable.dir,
+      env: { ...this.environmentOf(spec, principal, pool.codeDir), ...(writable.tmpdirEnv ? { TMPDIR: writable.tmpdirEnv } : {}) },
+      compileCacheDir: this.options.compileCacheDir,
     });
-    const env: Environment = {
-      worker,
-      busy: false,
-      invoked: false,
-      dead: false,
-      ready: new Promise((resolve) => {
-        const onReady = (msg: { type: string; initMs: number; error?: LambdaError }) => {
-          if (msg.type === "ready") resolve({ ok: true, initMs: msg.initMs });
-          else if (msg.type === "init-error") resolve({ ok: false, initMs: msg.initMs, error: msg.error! });
-          else return;
-          worker.off("message", onReady);
-        };
-        worker.on("message", onReady);
-        worker.once("exit", () => resolve({ ok: false, initMs: 0, error: { errorType: "Runtime.ExitError", errorMessage: "RequestId: init Error: Runtime exited during init" } }));
-      }),
-    };
-    worker.on("error", (err: Error & { code?: string }) => {
-      const oom = err.code === "ERR_WORKER_OUT_OF_MEMORY";
-      env.onDeath?.(
-        oom ? "out-of-memory" : "crashed",
-        oom
-          ? { errorType: "Runtime.OutOfMemory", errorMessage: `RequestId: ${env.requestId} Error: Runtime exited with error: signal: killed (heap limit ${spec.memorySize} MB reached)` }
-          : { errorType: "Runtime.ExitError", errorMessage: `RequestId: ${env.requestId} Error: Runtime exited with error: ${err.message}` },
-      );
-      env.onDeath = undefined;
-      this.destroy(pool, env);
-    });
-    worker.on("exit", (code) => {
-      env.onDeath?.("crashed", { errorType: "Runtime.ExitError", errorMessage: `RequestId: ${env.requestId} Error: Runtime exited with error: exit status ${code}` });
-      env.onDeath = undefined;
-      this.destroy(pool, env);
-    });
-    this.pipeLogs(spec.name, env, worker.stdout, "stdout");
-    this.pipeLogs(spec.name, env, worker.stderr, "stderr");
+    env.process.once("exit", () => this.destroy(pool, env));
+    this.pipeLogs(spec.name, env, env.process.stdout!, "stdout");
+    this.pipeLogs(spec.name, env, env.process.stderr!, "stderr");
     pool.envs.push(env);
     return env;
   }
+
+  private store?: CodeStore;
 
   private pipeLogs(source: string, env: Environment, stream: NodeJS.ReadableStream, kind: "stdout" | "stderr"): void {
     onLines(stream, (line) => keepLog(this.logs, this, { source, requestId: env.requestId, stream: kind, line, time: Date.now() }));
   }
 
-  private environmentOf(spec: FunctionSpec, principal: Principal): Record<string, string> {
+  private logStreamOf(spec: FunctionSpec): string {
+    return `local/[${spec.version}]`;
+  }
+
+  /**
+   * What Lambda sets in a function's environment (AWS Lambda docs, "Defined runtime environment variables"): the
+   * function's own variables, then the reserved ones, which a function cannot set.
+   */
+  private environmentOf(spec: FunctionSpec, principal: Principal, taskRoot: string): Record<string, string> {
+    const json = (spec.logFormat ?? "Text").toUpperCase() === "JSON";
     return {
       PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
       LANG: "en_US.UTF-8",
-      TZ: ":UTC",
       ...spec.environment,
       // Reserved variables: AWS refuses to let a function set these, so they win over the function's own.
       ...this.options.baseEnv(),
       ...PrincipalRegistry.credentialsEnv(principal),
+      TZ: ":UTC",
       AWS_LAMBDA_FUNCTION_NAME: spec.name,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySize),
       AWS_LAMBDA_FUNCTION_VERSION: spec.version,
       AWS_LAMBDA_LOG_GROUP_NAME: spec.logGroup,
-      AWS_LAMBDA_LOG_STREAM_NAME: `local/[${spec.version}]`,
+      AWS_LAMBDA_LOG_STREAM_NAME: this.logStreamOf(spec),
       AWS_LAMBDA_INITIALIZATION_TYPE: "on-demand",
       AWS_EXECUTION_ENV: `AWS_Lambda_${spec.runtime}`,
-      LAMBDA_TASK_ROOT: spec.codeDir,
+      // With JSON logs Lambda tells the runtime and the function's logger the format and the level it will keep.
+      ...(json ? { AWS_LAMBDA_LOG_FORMAT: "JSON", AWS_LAMBDA_LOG_LEVEL: (spec.applicationLogLevel ?? "INFO").toUpperCase() } : {}),
+      LAMBDA_TASK_ROOT: taskRoot,
       _HANDLER: spec.handler,
     };
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    const all: Promise<number>[] = [];
+    const exits: Promise<unknown>[] = [];
     for (const pool of this.pools.values()) {
       for (const env of [...pool.envs]) {
-        env.dead = true;
-        all.push(env.worker.terminate());
+        if (env.process.exitCode === null && env.process.signalCode === null) exits.push(new Promise((resolve) => env.process.once("exit", resolve)));
+        env.kill("stopped");
       }
       pool.envs.length = 0;
       for (const w of pool.waiting.splice(0)) w();
     }
-    await Promise.allSettled(all);
+    await Promise.allSettled(exits);
   }
 }

@@ -365,7 +365,9 @@ export class SfnRuntime extends EventEmitter {
         // ordinary error that States.TaskFailed matches; only the Task's TimeoutSeconds is States.Timeout.
         throw named(e.errorType, cause);
       case "out-of-memory":
-        throw named("Lambda.Unknown", `The cause could not be determined because Lambda did not return an error type. Returned payload: ${cause}`);
+        // Lambda answers with errorType Runtime.OutOfMemory, which Step Functions takes as the error's name (older
+        // runtimes left the errorType out, and Step Functions said Lambda.Unknown).
+        throw named(e.errorType, cause);
       case "throttled":
         throw named("Lambda.TooManyRequestsException", `Rate Exceeded. (Service: Lambda, Status Code: 429, Request ID: ${r.requestId})`);
       case "service-error":
