@@ -141,7 +141,9 @@ export class LambdaFunction extends pulumi.ComponentResource {
         publish: true,
         reservedConcurrentExecutions: args.reservedConcurrency ?? -1,
         tracingConfig: { mode: "Active" },
-        loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name },
+        // With JSON logs Lambda hands the function AWS_LAMBDA_LOG_LEVEL (INFO unless set here), which Powertools obeys
+        // over POWERTOOLS_LOG_LEVEL, and drops what is below it: the level must be set here, not only there.
+        loggingConfig: { logFormat: "JSON", logGroup: this.logGroup.name, applicationLogLevel: args.logLevel ?? "INFO", systemLogLevel: "INFO" },
         environment: {
           variables: {
             POWERTOOLS_SERVICE_NAME: args.functionName,

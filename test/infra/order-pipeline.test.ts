@@ -54,7 +54,8 @@ describe("OrderPipeline (Pulumi mocks)", function () {
     for (const f of ofType("aws:lambda/function:Function", "orders-dev-")) {
       expect(f.inputs.runtime).to.equal("nodejs24.x");
       expect(f.inputs.tracingConfig).to.deep.equal({ mode: "Active" });
-      expect(f.inputs.loggingConfig).to.deep.equal({ logFormat: "JSON", logGroup: `/aws/lambda/${f.inputs.name}` });
+      // dev logs at DEBUG: Lambda must be told, or it sets AWS_LAMBDA_LOG_LEVEL=INFO and drops the DEBUG lines.
+      expect(f.inputs.loggingConfig).to.deep.equal({ logFormat: "JSON", logGroup: `/aws/lambda/${f.inputs.name}`, applicationLogLevel: "DEBUG", systemLogLevel: "INFO" });
       expect(f.inputs.publish).to.equal(true);
     }
     const aliases = ofType("aws:lambda/alias:Alias", "orders-dev-");

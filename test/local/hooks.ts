@@ -9,7 +9,7 @@
 import { IamLog, iamReport } from "../../local/iam/enforcement";
 import { formatCoverage, table } from "../../local/report";
 import { UNUSED_GRANT_JUSTIFICATIONS, UnusedGrantJustification } from "./iam-justifications";
-import { expectedDenials, faultMatrixSummary, sharedCloudIfBooted, sharedCloudUsers, stopSharedCloud } from "./support";
+import { expectedDenials, faultMatrixSummary, sharedCloudIfBooted, sharedCloudUsers, stopSharedCloud, stopSharedMini } from "./support";
 
 /** The files whose scenarios together should use every grant. */
 const SCENARIO_FILES = ["pipeline.e2e", "fault-matrix"];
@@ -17,6 +17,7 @@ const SCENARIO_FILES = ["pipeline.e2e", "fault-matrix"];
 export const mochaHooks = {
   async afterAll(this: Mocha.Context): Promise<void> {
     this.timeout(30_000);
+    await stopSharedMini();
     const cloud = await sharedCloudIfBooted();
     if (!cloud) return;
     try {

@@ -11,6 +11,23 @@ export function bootMini(options: LocalCloudOptions = {}): Promise<LocalCloud> {
   return startLocalCloud({ projectDir: MINI_PROGRAM, timeScale: 0.01, compileCache: true, ...options });
 }
 
+let mini: Promise<LocalCloud> | undefined;
+
+/**
+ * One cloud of the mini program shared by the fidelity files (test/local/fidelity/), booted on first use and stopped
+ * by the root hook; each file uses its own functions and keys.
+ */
+export function sharedMini(): Promise<LocalCloud> {
+  mini ??= bootMini();
+  return mini;
+}
+
+export async function stopSharedMini(): Promise<void> {
+  const cloud = await mini?.catch(() => undefined);
+  mini = undefined;
+  await cloud?.stop();
+}
+
 /** Prints state coverage at the end of a file, so a run shows which states the tests reached. */
 export function printCoverage(cloud: LocalCloud | undefined): void {
   if (!cloud) return;

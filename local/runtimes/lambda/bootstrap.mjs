@@ -1,7 +1,7 @@
 // The Lambda runtime interface inside one execution environment (a process of its own, see environment.ts): loads the
 // function's deployed bundle from the working directory once (the cold start), then serves one invocation at a time
 // over the IPC channel. Plain ESM with Node.js built-ins only, so nothing but the bundle can be resolved.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -48,6 +48,10 @@ async function loadHandler() {
 }
 
 let current;
+/** The pipe answers are written to (environment.ts reads it). */
+const RESULTS_FD = 4;
+/** The pipe the runtime writes one byte to when it thaws the environment for the next invocation. */
+const THAW_FD = 5;
 
 /**
  * The most resident memory this process has had, in kB: the kernel's VmHWM where there is /proc. Not
@@ -92,7 +96,11 @@ process.on("message", async (msg) => {
     finished = true;
     current = undefined;
     const cpu = process.cpuUsage(cpuAtStart);
-    process.send({ type: "result", id: msg.id, ...outcome, cpuMs: (cpu.user + cpu.system) / 1000, maxRssKb: peakRssKb() });
+    // The answer goes out on its own pipe (fd 4), synchronously, and the environment freezes at once: the thread
+    // blocks on the thaw pipe (fd 5), so nothing the handler left running — timers, callbacks of requests in flight,
+    // unawaited promises — gets a turn before the next invocation, as Lambda freezes an environment that answered.
+    writeSync(RESULTS_FD, `${JSON.stringify({ type: "result", id: msg.id, ...outcome, cpuMs: (cpu.user + cpu.system) / 1000, maxRssKb: peakRssKb() })}\n`);
+    readSync(THAW_FD, Buffer.alloc(1));
   };
   current = { finish };
   const context = {

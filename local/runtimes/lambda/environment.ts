@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
+import { onLines } from "../log-lines";
 import { ProcessSampler, sampleProcess } from "../process-limits";
 
 /**
@@ -17,9 +18,10 @@ import { ProcessSampler, sampleProcess } from "../process-limits";
  * - **Files.** The process runs in a read-only copy of the bundle (code-store.ts) as its working directory, outside
  *   the repository, so nothing outside the bundle resolves ("Cannot find module"); Node's permission model lets it
  *   write only under its writable folder (`/tmp`, as on Lambda).
- * - **Freezing.** After an invocation returns, the process is stopped (SIGSTOP) until the next one: its timers, open
- *   requests and unawaited promises do nothing in between and resume with the next invocation, as on Lambda. A write
- *   a handler forgot to await does not happen "after" the result the way a free-running process would let it.
+ * - **Freezing.** Once it has answered, the process blocks (right after writing the answer, in the same turn) until
+ *   the next invocation thaws it: its timers, open requests and unawaited promises do nothing in between and resume
+ *   with the next invocation, as on Lambda. A write a handler forgot to await does not happen "after" the result the
+ *   way a free-running process would let it.
  */
 
 /** Memory at which a function has one full vCPU; above it more vCPUs, up to six at 10,240 MB (AWS Lambda docs). */
@@ -120,7 +122,9 @@ export class ExecutionEnvironment {
       {
         cwd: spec.codeDir,
         env: { ...spec.env, ...(spec.compileCacheDir ? { NODE_COMPILE_CACHE: spec.compileCacheDir } : {}) },
-        stdio: ["ignore", "pipe", "pipe", "ipc"],
+        // fd 3: IPC (start-up, invocations); fd 4: answers, written synchronously; fd 5: the thaw signal the
+        // frozen environment blocks on (bootstrap.mjs).
+        stdio: ["ignore", "pipe", "pipe", "ipc", "pipe", "pipe"],
         serialization: "json",
       },
     );
@@ -140,8 +144,11 @@ export class ExecutionEnvironment {
         resolve({ ok: false, initMs: 0, error: { errorType: "Runtime.ExitError", errorMessage: `RequestId: init Error: Runtime exited ${signal ? `with signal ${signal}` : `with code ${code}`} during init${this.stderrHint()}` } }),
       );
     });
-    this.process.on("message", (msg: ChildMessage) => {
+    onLines(this.process.stdio[4] as NodeJS.ReadableStream, (line) => {
+      const msg = JSON.parse(line) as ChildMessage;
       if (msg.type !== "result") return;
+      // The process blocked itself after writing this (bootstrap.mjs): it is frozen until the next invocation.
+      this.frozen = true;
       const settle = this.settle;
       this.settle = undefined;
       settle?.({
@@ -202,7 +209,6 @@ export class ExecutionEnvironment {
           this.kill("out-of-memory");
         } else {
           finish(outcome);
-          this.freeze();
         }
       };
       this.thaw();
@@ -218,6 +224,10 @@ export class ExecutionEnvironment {
     });
   }
 
+  get isFrozen(): boolean {
+    return this.frozen;
+  }
+
   kill(reason: string): void {
     if (this.dead) return;
     this.dead = true;
@@ -225,15 +235,9 @@ export class ExecutionEnvironment {
     this.process.kill("SIGKILL");
   }
 
-  private freeze(): void {
-    if (this.dead || process.platform === "win32") return;
-    this.process.kill("SIGSTOP");
-    this.frozen = true;
-  }
-
   private thaw(): void {
     if (!this.frozen || this.dead) return;
-    this.process.kill("SIGCONT");
+    (this.process.stdio as unknown as NodeJS.WritableStream[])[5].write("t");
     this.frozen = false;
   }
 

@@ -179,6 +179,11 @@ export class LambdaRuntime extends EventEmitter {
     this.aliases.set(`${functionName}:${alias}`, functionName);
   }
 
+  /** The execution environments a function has now (process id, whether busy or frozen): for tests and reports. */
+  environmentsOf(functionName: string): Array<{ pid: number | undefined; busy: boolean; frozen: boolean; codeDir: string }> {
+    return (this.pools.get(functionName)?.envs ?? []).map((e) => ({ pid: e.process.pid, busy: e.busy, frozen: e.isFrozen, codeDir: e.spec.codeDir }));
+  }
+
   functions(): FunctionSpec[] {
     return [...this.pools.values()].map((p) => p.spec);
   }
