@@ -2,7 +2,7 @@ import * as DynamoDb from "@aws-sdk/client-dynamodb";
 import * as path from "node:path";
 import { LocalClock } from "./clock";
 import { EcsRuntime } from "./runtimes/ecs/runtime";
-import { FrontDoor } from "./front-door";
+import { ECS_AGENT_PATH, FrontDoor } from "./front-door";
 import { IamEnforcer, IamLog, iamLog } from "./iam/enforcement";
 import { LambdaRuntime } from "./runtimes/lambda/runtime";
 import { PaymentGateway, SANDBOX_API_KEY, startPaymentGateway } from "./payment-gateway/server";
@@ -109,6 +109,7 @@ export class LocalCloud {
       baseEnv,
       buildRoot: path.join(projectDir, ".local", "images"),
       startupSeconds: options.fargateStartupSeconds,
+      agentUrl: () => `${this.frontDoor.url}${ECS_AGENT_PATH}`,
       compileCacheDir,
       resolveSecret: (valueFrom, executionRole) => {
         const parameter = this.ssm.get(valueFrom);
@@ -135,6 +136,7 @@ export class LocalCloud {
       sqs: this.sqs,
       ssm: this.ssm,
       sfn: { api: (op, input, p) => this.sfn.api(op, input, p), describe: (op, input) => this.sfn.describe(op, input) },
+      ecsAgent: (kind, taskId, rest) => this.ecs.agent(kind, taskId, rest),
     });
     this.provider = new LocalProvider({
       region,

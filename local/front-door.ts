@@ -38,7 +38,12 @@ export interface FrontDoorServices {
   readonly sqs: LocalSqs;
   readonly ssm: LocalSsm;
   readonly sfn: { readonly api: SfnApi; readonly describe: SfnDescribe };
+  /** The ECS agent's endpoints for running containers (task metadata, task-role credentials). */
+  readonly ecsAgent?: (kind: "metadata" | "credentials", taskId: string, rest: string) => unknown;
 }
+
+/** Where the ECS agent's endpoints are served (ECS_CONTAINER_METADATA_URI_V4, AWS_CONTAINER_CREDENTIALS_FULL_URI). */
+export const ECS_AGENT_PATH = "/_local/ecs";
 
 /** SDK v3 reads these (one per service) to send requests to the local front door instead of AWS. */
 export const ENDPOINT_VARIABLES = [
@@ -98,6 +103,7 @@ export class FrontDoor {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://local");
+    if (url.pathname.startsWith(`${ECS_AGENT_PATH}/`)) return this.serveEcsAgent(req, res, url);
     const credential = parseCredential(req.headers.authorization, url.searchParams);
     const service = credential?.service ?? guessService(req);
     this.counts[service] = (this.counts[service] ?? 0) + 1;
@@ -131,6 +137,22 @@ export class FrontDoor {
     } catch (err) {
       this.fail(res, service, err);
     }
+  }
+
+  /**
+   * The ECS agent, as a Fargate container reaches it: unsigned GETs of the task's metadata and its role's
+   * credentials, the task identified by the id in the path (as the agent identifies it by the container).
+   */
+  private serveEcsAgent(req: http.IncomingMessage, res: http.ServerResponse, url: URL): void {
+    const m = /^\/_local\/ecs\/(metadata|credentials)\/([0-9a-f]+)(\/.*)?$/.exec(url.pathname);
+    const body = m && req.method === "GET" ? this.services.ecsAgent?.(m[1] as "metadata" | "credentials", m[2], m[3] ?? "") : undefined;
+    res.setHeader("content-type", "application/json");
+    if (body === undefined) {
+      res.statusCode = 404;
+      res.end(JSON.stringify({ message: "no running task with this id" }));
+      return;
+    }
+    res.end(JSON.stringify(body));
   }
 
   /** Asks the authorizer for each (action, resource), then applies any matching fault rule. */

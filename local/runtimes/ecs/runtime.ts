@@ -9,6 +9,8 @@ import { Principal, PrincipalRegistry } from "../../iam/principals";
 import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../../program/resource-state";
 import { keepLog, LogLine, onLines } from "../log-lines";
 import { ServiceError } from "../../services/errors";
+import { CodeStore, writableDirFor } from "../code-store";
+import { ProcessSampler } from "../process-limits";
 import { imageDigest } from "./image-context";
 
 /** A container definition as ECS takes it (the fields the local runtime uses). */
@@ -22,6 +24,10 @@ export interface ContainerDefinition {
   readonly secrets?: Array<{ name: string; valueFrom: string }>;
   readonly memory?: number;
   readonly memoryReservation?: number;
+  /** `uid[:gid]` the container runs as. */
+  readonly user?: string;
+  readonly readonlyRootFilesystem?: boolean;
+  readonly mountPoints?: Array<{ sourceVolume?: string; containerPath: string; readOnly?: boolean }>;
 }
 
 export interface TaskDefinitionSpec {
@@ -69,6 +75,8 @@ export interface TaskRecord {
   stoppedReason?: string;
   /** Last lines the container wrote to stderr, for the failure cause. */
   readonly stderrTail: string[];
+  /** What the local run could not do as Fargate does (e.g. switch to the container's user without root). */
+  readonly notes: string[];
   /** Resolves when the task has stopped. */
   readonly stopped: Promise<TaskRecord>;
 }
@@ -125,6 +133,9 @@ export class EcsRuntime extends EventEmitter {
   private readonly images = new Map<string, ImageSpec>();
   private readonly builds = new Map<string, Promise<BuiltImage>>();
   private readonly processes = new Map<string, ChildProcess>();
+  /** Running tasks by id, for the agent endpoints (metadata, credentials). */
+  private readonly agents = new Map<string, { task: TaskRecord; container: ContainerDefinition; taskRole?: Principal; td: TaskDefinitionSpec }>();
+  private store?: CodeStore;
   readonly tasks: TaskRecord[] = [];
   readonly logs: LogLine[] = [];
   /** Injected container failures (tests). */
@@ -148,6 +159,10 @@ export class EcsRuntime extends EventEmitter {
       readonly startupSeconds?: number;
       /** V8's compile cache for container processes (NODE_COMPILE_CACHE), as for Lambda environments. @default none */
       readonly compileCacheDir?: string;
+      /** Where read-only copies of built images go (code-store.ts). @default /var/tmp/local-cloud/code */
+      readonly codeStore?: CodeStore;
+      /** The base URL of the local ECS agent endpoints (task metadata, task-role credentials) on the front door. */
+      readonly agentUrl?: () => string;
     },
   ) {
     super();
@@ -225,6 +240,7 @@ export class EcsRuntime extends EventEmitter {
       startedAt: Date.now(),
       lastStatus: "PROVISIONING",
       stderrTail: [],
+      notes: [],
       stopped: new Promise<TaskRecord>((resolve) => (settle = resolve)),
     };
     this.tasks.push(task);
@@ -237,6 +253,13 @@ export class EcsRuntime extends EventEmitter {
         if (startup > 0) hooks.onTimeSkipped?.(startup * 1000, `Fargate start-up (provisioning, image pull: ${startup} s)`);
         const taskRole = td.taskRoleArn ? this.options.principals.issue("ecs-task", td.family, td.taskRoleArn) : undefined;
         const executionRole = td.executionRoleArn ? this.options.principals.issue("ecs-task", `${td.family}/execution`, td.executionRoleArn) : undefined;
+        const store = (this.store ??= this.options.codeStore ?? new CodeStore());
+        const imageDir = store.materialize(built.dir, "image");
+        const agent = this.options.agentUrl?.();
+        this.agents.set(taskId, { task, container, taskRole, td });
+        // What ECS gives a Fargate container: its region, the task metadata endpoint (v4, and v3), the task role's
+        // credentials through the credentials endpoint (the SDK's container provider fetches them), the execution
+        // environment. Nothing of the host's environment, and no ECS_TASK_ARN (ECS sets none).
         const env: Record<string, string> = {
           PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
           ...built.env,
@@ -244,25 +267,62 @@ export class EcsRuntime extends EventEmitter {
           ...Object.fromEntries((container.secrets ?? []).map((s) => [s.name, this.options.resolveSecret(s.valueFrom, executionRole ?? this.options.principals.operator)])),
           ...Object.fromEntries((override?.Environment ?? []).map((e) => [e.Name, e.Value])),
           ...this.options.baseEnv(),
-          ...(taskRole ? PrincipalRegistry.credentialsEnv(taskRole) : {}),
+          ...(agent
+            ? {
+                ECS_CONTAINER_METADATA_URI_V4: `${agent}/metadata/${taskId}`,
+                ECS_CONTAINER_METADATA_URI: `${agent}/metadata/${taskId}`,
+                ...(taskRole ? { AWS_CONTAINER_CREDENTIALS_FULL_URI: `${agent}/credentials/${taskId}` } : {}),
+              }
+            : taskRole
+              ? PrincipalRegistry.credentialsEnv(taskRole)
+              : {}),
           ...(this.options.compileCacheDir ? { NODE_COMPILE_CACHE: this.options.compileCacheDir } : {}),
           AWS_EXECUTION_ENV: "AWS_ECS_FARGATE",
-          ECS_TASK_ARN: task.taskArn,
         };
         const memoryMb = container.memory ?? (td.memory ? Number(td.memory) : undefined);
-        const command = this.commandOf(container, override?.Command, built);
+        const command = this.commandOf(container, override?.Command, { ...built, dir: imageDir });
         const [program, ...args] = command;
-        const nodeArgs = program === "node" ? [...(memoryMb ? [`--max-old-space-size=${memoryMb}`] : []), ...args] : args;
-        const child = spawn(program === "node" ? process.execPath : program, nodeArgs, { cwd: built.dir, env, stdio: ["ignore", "pipe", "pipe"] });
+        const writable = containerWritablePaths(container, imageDir, store);
+        if (writable.tmpdirEnv) env.TMPDIR = writable.tmpdirEnv;
+        if (this.options.compileCacheDir) writable.paths.push(this.options.compileCacheDir);
+        const nodeArgs =
+          program === "node"
+            ? [
+                ...(memoryMb ? [`--max-old-space-size=${memoryMb}`] : []),
+                // The image's file system: read anywhere, write only where the task definition allows it.
+                "--permission",
+                "--allow-fs-read=*",
+                ...writable.paths.map((p) => `--allow-fs-write=${p}`),
+                "--disable-warning=ExperimentalWarning",
+                ...args,
+              ]
+            : args;
+        const identity = userOf(container);
+        const child = spawn(program === "node" ? process.execPath : program, nodeArgs, { cwd: imageDir, env, stdio: ["ignore", "pipe", "pipe"], ...identity.spawn });
+        if (identity.note) task.notes.push(identity.note);
         this.processes.set(task.taskArn, child);
         task.lastStatus = "RUNNING";
         this.pipe(task, child.stdout!, "stdout");
         this.pipe(task, child.stderr!, "stderr");
+        let killedForMemory = false;
+        // Fargate kills a container whose memory passes the task's (or the container's) limit: exit code 137.
+        const sampler = memoryMb
+          ? ProcessSampler.start(child.pid, 50, (sample) => {
+              if (sample.rssMb <= memoryMb) return undefined;
+              killedForMemory = true;
+              child.kill("SIGKILL");
+              return true;
+            })
+          : undefined;
         child.on("error", (err) => this.stop(task, null, `CannotStartContainerError: ${err.message}`, settle));
-        child.on("exit", (code, signal) =>
+        child.on("exit", (code, signal) => {
+          sampler?.stop();
+          this.agents.delete(taskId);
           // A container killed by a signal exits with 128 + the signal's number, as ECS reports it (SIGKILL → 137).
-          this.stop(task, code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : null), signal ? `Essential container in task exited (signal ${signal})` : "Essential container in task exited", settle),
-        );
+          const exitCode = code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : null);
+          const reason = killedForMemory ? "OutOfMemoryError: Container killed due to memory usage" : signal ? `Essential container in task exited (signal ${signal})` : "Essential container in task exited";
+          this.stop(task, exitCode, reason, settle);
+        });
         this.injectFault(task, JSON.stringify(override?.Environment ?? []), child, hooks);
       } catch (err) {
         this.stop(task, null, `CannotPullContainerError: image build failed: ${(err as Error).message}`, settle);
@@ -407,6 +467,52 @@ export class EcsRuntime extends EventEmitter {
     });
   }
 
+  /**
+   * The ECS agent's endpoints a container calls (served by the front door under /_local/ecs/): the task metadata
+   * endpoint v4 (`${ECS_CONTAINER_METADATA_URI_V4}` for the container, `/task` for the task) and the task role's
+   * credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI). Undefined for a path that names no running task.
+   */
+  agent(kind: "metadata" | "credentials", taskId: string, rest: string): unknown {
+    const entry = this.agents.get(taskId);
+    if (!entry) return undefined;
+    const { task, container, taskRole, td } = entry;
+    if (kind === "credentials") {
+      if (!taskRole) return undefined;
+      return {
+        AccessKeyId: taskRole.accessKeyId,
+        SecretAccessKey: taskRole.secretAccessKey,
+        Token: `local-session-${taskId}`,
+        Expiration: new Date(Date.now() + 6 * 3600 * 1000).toISOString(),
+        RoleArn: taskRole.roleArn,
+      };
+    }
+    const containerMetadata = {
+      DockerId: `${taskId}-0`,
+      Name: container.name,
+      Image: container.image,
+      Labels: { "com.amazonaws.ecs.cluster": task.clusterArn, "com.amazonaws.ecs.task-arn": task.taskArn, "com.amazonaws.ecs.task-definition-family": td.family, "com.amazonaws.ecs.task-definition-version": String(td.revision) },
+      DesiredStatus: "RUNNING",
+      KnownStatus: task.lastStatus,
+      Limits: { CPU: Number(td.cpu ?? 0), Memory: Number(container.memory ?? td.memory ?? 0) },
+      Type: "NORMAL",
+    };
+    if (rest === "" || rest === "/") return containerMetadata;
+    if (rest === "/task") {
+      return {
+        Cluster: task.clusterArn,
+        TaskARN: task.taskArn,
+        Family: td.family,
+        Revision: String(td.revision),
+        DesiredStatus: "RUNNING",
+        KnownStatus: task.lastStatus,
+        Limits: { CPU: Number(td.cpu ?? 0) / 1024, Memory: Number(td.memory ?? 0) },
+        LaunchType: "FARGATE",
+        Containers: [containerMetadata],
+      };
+    }
+    return undefined;
+  }
+
   async stopAll(): Promise<void> {
     const waits = [...this.processes.values()].map(
       (child) =>
@@ -471,4 +577,37 @@ function runToCompletion(program: string, args: string[], cwd: string): Promise<
     child.on("error", reject);
     child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${args[0]} exited with ${code}`))));
   });
+}
+
+/**
+ * Where a container may write: with `readonlyRootFilesystem`, only its writable mount points (the export worker's
+ * `/tmp` volume); otherwise anywhere. The container's `/tmp` is the machine's, as long as the image copies do not live
+ * under it (code-store.ts).
+ */
+function containerWritablePaths(container: ContainerDefinition, imageDir: string, store: CodeStore): { paths: string[]; tmpdirEnv?: string } {
+  if (!container.readonlyRootFilesystem) return { paths: ["*"] };
+  const mounts = (container.mountPoints ?? []).filter((m) => !m.readOnly).map((m) => m.containerPath);
+  const paths: string[] = [];
+  let tmpdirEnv: string | undefined;
+  for (const mount of mounts) {
+    if (mount === "/tmp") {
+      const tmp = writableDirFor(store, `task-${path.basename(imageDir)}`);
+      paths.push(tmp.dir);
+      tmpdirEnv = tmp.tmpdirEnv;
+    }
+    // Other mount points have no local counterpart: writes there are refused, as on a missing volume.
+  }
+  return { paths, tmpdirEnv };
+}
+
+/**
+ * The container's `user` (`uid[:gid]`): switched to when this process may (running as root), as ECS does; otherwise
+ * the task runs as the current user, with a note in the task record.
+ */
+function userOf(container: ContainerDefinition): { spawn: { uid?: number; gid?: number }; note?: string } {
+  if (!container.user) return { spawn: {} };
+  const [uid, gid] = container.user.split(":").map(Number);
+  if (!Number.isInteger(uid)) return { spawn: {}, note: `user "${container.user}" is not numeric: ran as the current user` };
+  if (typeof process.getuid === "function" && process.getuid() === 0) return { spawn: { uid, gid: Number.isInteger(gid) ? gid : uid } };
+  return { spawn: {}, note: `ran as uid ${process.getuid?.() ?? "?"}, not ${container.user}: switching user needs root` };
 }
