@@ -36,15 +36,21 @@ export class IamEnforcer {
    * engineer removing a grant from the program would cause, without redeploying.
    */
   revoke(principal: Principal, action: string): () => void {
+    return this.override(principal, (docs) =>
+      docs.map((doc) => ({
+        ...doc,
+        Statement: list(doc.Statement)
+          .map((s) => ({ ...s, Action: list(s.Action).filter((a) => a.toLowerCase() !== action.toLowerCase()) }))
+          .filter((s) => s.Action.length > 0),
+      })),
+    );
+  }
+
+  /** Replaces the principal's policies with `edit` of them until the returned function is called (see `revoke`). */
+  override(principal: Principal, edit: (documents: PolicyDocument[]) => PolicyDocument[]): () => void {
     const roleName = roleNameOf(principal.roleArn);
     const before = this.overrides.get(roleName);
-    const reduced = this.policiesOf(principal.roleArn).map((doc) => ({
-      ...doc,
-      Statement: list(doc.Statement)
-        .map((s) => ({ ...s, Action: list(s.Action).filter((a) => a.toLowerCase() !== action.toLowerCase()) }))
-        .filter((s) => s.Action.length > 0),
-    }));
-    this.overrides.set(roleName, reduced);
+    this.overrides.set(roleName, edit(this.policiesOf(principal.roleArn)));
     return () => {
       if (before) this.overrides.set(roleName, before);
       else this.overrides.delete(roleName);

@@ -119,9 +119,11 @@ export class PrincipalRegistry {
     return [...this.byId.values()];
   }
 
-  /** Asks the authorizer and records the answer; throws AccessDeniedError when denied. */
-  check(request: AccessRequest): void {
-    const decision = this.authorizer(request);
+  /**
+   * Asks the authorizer and records the answer; throws AccessDeniedError when denied. A decision made elsewhere (a
+   * KMS key policy) may be passed in, to be recorded and enforced the same way.
+   */
+  check(request: AccessRequest, decision: Decision = this.authorizer(request)): void {
     this.accessLog.push({
       time: Date.now(),
       principal: `${request.principal.kind}:${request.principal.name}`,
