@@ -141,6 +141,7 @@ export class LocalCloud {
       clock: this.clock,
     });
     this.frontDoor = new FrontDoor({
+      region,
       principals: this.principals,
       dynamodb: this.dynamodb,
       s3: this.s3,

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import * as http from "node:http";
 import { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
 import { AccessDeniedError, Principal, PrincipalRegistry } from "./iam/principals";
 import { LOCAL_PARTITION } from "./program/resource-state";
 import { LocalDynamoDb } from "./services/dynamodb";
 import { Access, ServiceError } from "./services/errors";
 import { LocalS3 } from "./services/s3";
+import { replay } from "./services/s3/semantics";
 import { escapeXml, LocalSns } from "./services/sns";
 import { LocalSqs } from "./services/sqs";
 import { LocalSsm } from "./services/ssm";
@@ -31,6 +31,8 @@ export interface FaultRule {
 }
 
 export interface FrontDoorServices {
+  /** The stack's region: a request signed for another is refused, as AWS's regional endpoints refuse it. */
+  readonly region: string;
   readonly principals: PrincipalRegistry;
   readonly dynamodb: LocalDynamoDb;
   readonly s3: LocalS3;
@@ -110,6 +112,7 @@ export class FrontDoor {
     if (!credential) {
       return this.fail(res, service, new ServiceError(service === "s3" ? "AccessDenied" : "MissingAuthenticationTokenException", "Request is missing Authentication Token", 403));
     }
+    if (credential.region !== this.services.region) return this.fail(res, service, wrongRegion(service, credential.region, this.services.region));
     const principal = this.services.principals.byAccessKey(credential.accessKeyId);
     if (!principal) {
       const code = service === "s3" ? "InvalidAccessKeyId" : service === "sns" ? "InvalidClientTokenId" : "UnrecognizedClientException";
@@ -183,7 +186,7 @@ export class FrontDoor {
       req.resume();
       return this.fail(res, "s3", err);
     }
-    this.services.s3.serve(req, res);
+    this.passToS3(req, res, principal);
   }
 
   private serveS3DeleteObjects(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer, principal: Principal): void {
@@ -195,19 +198,18 @@ export class FrontDoor {
       return this.fail(res, "s3", err);
     }
     // The body was consumed: s3rver gets a replay of it with the original request's metadata.
-    const replay = Object.assign(Readable.from([body]), {
-      headers: req.headers,
-      rawHeaders: req.rawHeaders,
-      method: req.method,
-      url: req.url,
-      socket: req.socket,
-      connection: req.socket,
-      httpVersion: req.httpVersion,
-      httpVersionMajor: req.httpVersionMajor,
-      httpVersionMinor: req.httpVersionMinor,
-      complete: true,
+    this.passToS3(replay(req, body), res, principal);
+  }
+
+  private passToS3(req: http.IncomingMessage, res: http.ServerResponse, principal: Principal): void {
+    // Whether a missing key is 404 or 403 depends on s3:ListBucket, which S3 decides without a request of its own:
+    // asked of the authorizer, not recorded as an access.
+    const mayList = (bucket: string) =>
+      this.services.principals.authorizer({ principal, service: "s3", action: "s3:ListBucket", resource: `arn:${LOCAL_PARTITION}:s3:::${bucket}` }).allowed;
+    this.services.s3.serve(req, res, { mayList }).catch((err: unknown) => {
+      req.resume();
+      this.fail(res, "s3", err);
     });
-    this.services.s3.serve(replay as unknown as http.IncomingMessage, res);
   }
 
   private serveDynamoDb(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer, principal: Principal): void {
@@ -309,6 +311,18 @@ function parseCredential(authorization: string | undefined, query: URLSearchPara
   const [accessKeyId, , region, service] = credential.split("/");
   if (!accessKeyId || !service) return undefined;
   return { accessKeyId, region, service };
+}
+
+/**
+ * A signature scoped to another region, as each protocol reports it: S3 names both regions (400
+ * AuthorizationHeaderMalformed); the JSON services answer InvalidSignatureException, the query ones
+ * SignatureDoesNotMatch, "Credential should be scoped to a valid region" (messages as reported in aws-sdk-js#4545,
+ * aws-sdk-ruby#508; status codes per protocol's usual signature errors — not verified against AWS).
+ */
+function wrongRegion(service: string, region: string, expected: string): ServiceError {
+  if (service === "s3") return new ServiceError("AuthorizationHeaderMalformed", `The authorization header is malformed; the region '${region}' is wrong; expecting '${expected}'`, 400);
+  if (service === "sns") return new ServiceError("SignatureDoesNotMatch", `Credential should be scoped to a valid region. `, 403);
+  return new ServiceError("InvalidSignatureException", `Credential should be scoped to a valid region. `, 400);
 }
 
 /** Only for answering unsigned requests in the right format. */

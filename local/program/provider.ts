@@ -119,6 +119,8 @@ export class LocalProvider {
           fifo: !!inputs.fifoQueue,
           contentBasedDeduplication: !!inputs.contentBasedDeduplication,
           visibilityTimeoutSeconds: inputs.visibilityTimeoutSeconds,
+          delaySeconds: inputs.delaySeconds,
+          maxMessageSize: inputs.maxMessageSize,
         });
         return true;
       case "aws:iam/role:Role":

@@ -105,3 +105,11 @@ export async function stopSharedCloud(): Promise<void> {
   shared = undefined;
   await cloud?.stop();
 }
+
+/** What an SDK call that must fail failed with (name, message, HTTP status); undefined when it succeeded. */
+export function sdkFailure(call: Promise<unknown>): Promise<{ name: string; message: string; status?: number } | undefined> {
+  return call.then(
+    () => undefined,
+    (e: Error & { $metadata?: { httpStatusCode?: number } }) => ({ name: e.name, message: e.message, status: e.$metadata?.httpStatusCode }),
+  );
+}
