@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { ExportPipeline, exportPipelineArgs } from "../../infra/export-pipeline";
+import { evaluate } from "../../local/iam/evaluate";
 import { ofType, promiseOf, registered, settled, setupMocks } from "../mocks";
 import { stackSettings } from "../stacks";
 
@@ -115,7 +116,7 @@ describe("ExportPipeline (Pulumi mocks)", function () {
     ]);
   });
 
-  it("lets the state machine run only its task definition in its cluster and pass only the task's two roles", () => {
+  it("lets the state machine run only its task definition's revisions in its cluster and pass only the task's two roles", () => {
     const td = ofType("aws:ecs/taskDefinition:TaskDefinition", "exports-dev-")[0];
     const cluster = ofType("aws:ecs/cluster:Cluster", "exports-dev-")[0].state.arn;
     const statements = policyNamed("shop-dev-exports-policy").Statement;
@@ -123,13 +124,26 @@ describe("ExportPipeline (Pulumi mocks)", function () {
       Sid: "RunExportTask",
       Effect: "Allow",
       Action: ["ecs:RunTask"],
-      Resource: [td.state.arn],
+      Resource: [`${td.state.arnWithoutRevision}:*`],
       Condition: { ArnEquals: { "ecs:cluster": cluster } },
     });
+    expect(definitions.dev.States.ExportOnFargate.Parameters.TaskDefinition).to.equal(td.state.arn);
     expect(statements.find((s: any) => s.Sid === "PassExportTaskRoles").Resource).to.deep.equal([td.inputs.executionRoleArn, td.inputs.taskRoleArn].sort());
     const aliases = ofType("aws:lambda/alias:Alias", "exports-dev-").map((a) => a.state.arn).sort();
     expect(statements.find((s: any) => s.Sid === "InvokeFunctions").Resource).to.deep.equal(aliases);
     expect(aliases).to.have.length(6);
+  });
+
+  it("lets an execution started before a deploy run the revision it names, and nothing outside the family or the cluster", () => {
+    // GIVEN the role's policy as deployed, evaluated as IAM evaluates it (the local cloud's evaluator)
+    const policy = policyNamed("shop-dev-exports-policy");
+    const family = ofType("aws:ecs/taskDefinition:TaskDefinition", "exports-dev-")[0].state.arnWithoutRevision as string;
+    const cluster = ofType("aws:ecs/cluster:Cluster", "exports-dev-")[0].state.arn as string;
+    const runTask = (resource: string, inCluster = cluster) => evaluate([policy], { action: "ecs:RunTask", resource, context: { "ecs:cluster": inCluster } }).allowed;
+    // THEN the current revision and an older one (an execution started before the deploy) may run
+    expect([runTask(`${family}:1`), runTask(`${family}:7`)]).to.deep.equal([true, true]);
+    // AND a family whose name merely starts with ours, or ours in another cluster, may not
+    expect([runTask(`${family}-debug:1`), runTask(`${family}:1`, cluster.replace(/cluster\/.+$/, "cluster/other"))]).to.deep.equal([false, false]);
   });
 
   it("scopes each exporter to its key prefixes", () => {
