@@ -143,8 +143,12 @@ export class ExportPipeline extends pulumi.ComponentResource {
           },
           { id: "expire-parts", status: "Enabled", filter: { prefix: PARTS_PREFIX }, expiration: { days: 1 }, noncurrentVersionExpiration: { noncurrentDays: 1 } },
           { id: "expire-old-document-versions", status: "Enabled", filter: { prefix: DOCUMENTS_PREFIX }, noncurrentVersionExpiration: { noncurrentDays: 30 } },
-          { id: "drop-expired-delete-markers", status: "Enabled", filter: {}, expiration: { expiredObjectDeleteMarker: true } },
-          { id: "abort-incomplete-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
+          // `prefix: ""` is the whole bucket, said explicitly: an empty `filter: {}` has been warned about or refused
+          // by the upstream Terraform provider (hashicorp/terraform-provider-aws#42112, #42624), and S3 drops an empty
+          // filter when the rule is saved elsewhere (terraform-aws-modules/terraform-aws-s3-bucket#262), a diff on
+          // the next preview.
+          { id: "drop-expired-delete-markers", status: "Enabled", filter: { prefix: "" }, expiration: { expiredObjectDeleteMarker: true } },
+          { id: "abort-incomplete-uploads", status: "Enabled", filter: { prefix: "" }, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
         ],
       },
       { parent: this },

@@ -166,7 +166,13 @@ describe("ExportPipeline (Pulumi mocks)", function () {
     expect(on("aws:s3/bucketVersioning:BucketVersioning").versioningConfiguration).to.deep.equal({ status: "Enabled" });
     expect(on("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")).to.deep.include({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
     expect(JSON.parse(on("aws:s3/bucketPolicy:BucketPolicy").policy).Statement[0]).to.deep.include({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
-    const rules = on("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").rules;
-    expect(rules.find((r: any) => r.id === "expire-exports")).to.deep.include({ filter: { prefix: "exports/" }, expiration: { days: 7 } });
+    // Every rule names its scope with a prefix; "" is the whole bucket.
+    expect(on("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").rules).to.deep.equal([
+      { id: "expire-exports", status: "Enabled", filter: { prefix: "exports/" }, expiration: { days: 7 }, noncurrentVersionExpiration: { noncurrentDays: 1 } },
+      { id: "expire-parts", status: "Enabled", filter: { prefix: "parts/" }, expiration: { days: 1 }, noncurrentVersionExpiration: { noncurrentDays: 1 } },
+      { id: "expire-old-document-versions", status: "Enabled", filter: { prefix: "documents/" }, noncurrentVersionExpiration: { noncurrentDays: 30 } },
+      { id: "drop-expired-delete-markers", status: "Enabled", filter: { prefix: "" }, expiration: { expiredObjectDeleteMarker: true } },
+      { id: "abort-incomplete-uploads", status: "Enabled", filter: { prefix: "" }, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
+    ]);
   });
 });
