@@ -29,6 +29,8 @@ export interface ExportWorkerTaskArgs {
   readonly grants: readonly PolicyStatement[];
   /** Days the task's log group keeps its logs. */
   readonly logRetentionDays: number;
+  /** Let `pulumi destroy` delete the image repository with the images in it. @default false */
+  readonly forceDestroy?: boolean;
 }
 
 /**
@@ -54,7 +56,7 @@ export class ExportWorkerTask extends pulumi.ComponentResource {
   constructor(name: string, args: ExportWorkerTaskArgs, opts?: pulumi.ComponentResourceOptions) {
     super("order-pipeline:exports:ExportWorkerTask", name, {}, opts);
     validate(args);
-    this.repository = this.createRepository(name);
+    this.repository = this.createRepository(name, args);
     this.image = this.createImage(name);
     this.cluster = new aws.ecs.Cluster(`${name}-cluster`, { settings: [{ name: "containerInsights", value: "enabled" }] }, { parent: this });
     this.logGroup = this.createLogGroup(name, args);
@@ -98,10 +100,11 @@ export class ExportWorkerTask extends pulumi.ComponentResource {
     );
   }
 
-  private createRepository(name: string): aws.ecr.Repository {
+  private createRepository(name: string, args: ExportWorkerTaskArgs): aws.ecr.Repository {
     const repository = new aws.ecr.Repository(
       `${name}-repo`,
-      { imageScanningConfiguration: { scanOnPush: true }, imageTagMutability: "MUTABLE", forceDelete: false },
+      // ECR refuses to delete a repository that still holds images unless forced.
+      { imageScanningConfiguration: { scanOnPush: true }, imageTagMutability: "MUTABLE", forceDelete: args.forceDestroy ?? false },
       { parent: this },
     );
     new aws.ecr.LifecyclePolicy(

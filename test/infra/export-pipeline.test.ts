@@ -159,6 +159,17 @@ describe("ExportPipeline (Pulumi mocks)", function () {
     ]);
   });
 
+  it("lets destroy empty the documents bucket and the image repository in dev only, as each stack's config says", () => {
+    const destroyable = (stack: string) => [
+      ofType("aws:s3/bucket:Bucket", `exports-${stack}-documents`)[0].inputs.forceDestroy,
+      ofType("aws:ecr/repository:Repository", `exports-${stack}-`)[0].inputs.forceDelete,
+    ];
+    expect([destroyable("dev"), destroyable("prod")]).to.deep.equal([
+      [true, true],
+      [false, false],
+    ]);
+  });
+
   it("protects the documents bucket: encrypted, versioned, no public access, TLS only, exports expire", () => {
     const bucket = ofType("aws:s3/bucket:Bucket", "exports-dev-documents")[0].state.bucket;
     const on = (type: string) => registered.find((r) => r.type === type && r.inputs.bucket === bucket)!.inputs;
