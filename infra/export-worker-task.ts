@@ -19,7 +19,7 @@ export interface ExportWorkerTaskArgs {
   readonly cpu: number;
   /** Fargate memory in MB, valid for `cpu`. */
   readonly memoryMb: number;
-  /** `private`: a VPC with private subnets behind one NAT gateway; `public`: the default VPC's public subnets with a public IP. */
+  /** `private`: a VPC with private subnets behind one NAT gateway; `public`: a VPC with public subnets only (no NAT) and a public IP. */
   readonly network: "private" | "public";
   /** The worker sends SendTaskHeartbeat at this interval, well inside the state's HeartbeatSeconds. */
   readonly heartbeatIntervalSeconds: number;
@@ -225,34 +225,30 @@ export class ExportWorkerTask extends pulumi.ComponentResource {
     );
   }
 
+  /**
+   * Both networks are a VPC of the stack's own. `public` does not use the account's default VPC: many organisations
+   * delete it, and the first `up` in such an account would fail looking it up. A VPC with public subnets only costs
+   * nothing (no NAT gateway); the task reaches ECR, S3, Step Functions and CloudWatch Logs through its public IP.
+   */
   private createNetwork(name: string, args: ExportWorkerTaskArgs): { subnetIds: pulumi.Output<string[]>; securityGroup: aws.ec2.SecurityGroup } {
-    let vpcId: pulumi.Output<string>;
-    let subnetIds: pulumi.Output<string[]>;
-    if (args.network === "private") {
-      const vpc = new awsx.ec2.Vpc(
-        `${name}-vpc`,
-        { numberOfAvailabilityZones: 2, natGateways: { strategy: "Single" }, enableDnsHostnames: true },
-        { parent: this },
-      );
-      vpcId = vpc.vpcId;
-      subnetIds = vpc.privateSubnetIds;
-    } else {
-      const vpc = new awsx.ec2.DefaultVpc(`${name}-default-vpc`, {}, { parent: this });
-      vpcId = vpc.vpcId;
-      subnetIds = vpc.publicSubnetIds;
-    }
+    const vpc = new awsx.ec2.Vpc(`${name}-vpc`, vpcArgs(args.network), { parent: this });
     const securityGroup = new aws.ec2.SecurityGroup(
       `${name}-sg`,
       {
-        vpcId,
+        vpcId: vpc.vpcId,
         description: "Export worker: no inbound; HTTPS out to ECR, S3, Step Functions and CloudWatch Logs",
         ingress: [],
         egress: [{ description: "HTTPS to AWS APIs", protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }],
       },
       { parent: this },
     );
-    return { subnetIds, securityGroup };
+    return { subnetIds: args.network === "private" ? vpc.privateSubnetIds : vpc.publicSubnetIds, securityGroup };
   }
+}
+
+function vpcArgs(network: ExportWorkerTaskArgs["network"]): awsx.ec2.VpcArgs {
+  if (network === "private") return { numberOfAvailabilityZones: 2, natGateways: { strategy: "Single" }, enableDnsHostnames: true };
+  return { numberOfAvailabilityZones: 2, subnetStrategy: "Auto", subnetSpecs: [{ type: "Public" }], natGateways: { strategy: "None" }, enableDnsHostnames: true };
 }
 
 function validate(args: ExportWorkerTaskArgs): void {

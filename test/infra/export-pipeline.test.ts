@@ -56,14 +56,23 @@ describe("ExportPipeline (Pulumi mocks)", function () {
     }
   });
 
-  it("starts the Fargate task in public subnets with a public IP in dev, private subnets without one in prod", () => {
+  it("starts the Fargate task in its own VPC: public subnets with a public IP and no NAT in dev, private subnets behind one NAT in prod", () => {
     const net = (stack: string) => definitions[stack].States.ExportOnFargate.Parameters.NetworkConfiguration.AwsvpcConfiguration;
-    const defaultVpc = registered.find((r) => r.type === "awsx:ec2:DefaultVpc" && r.name.startsWith("exports-dev"))!;
-    const privateVpc = registered.find((r) => r.type === "awsx:ec2:Vpc" && r.name.startsWith("exports-prod"))!;
-    expect(net("dev")).to.deep.include({ AssignPublicIp: "ENABLED", Subnets: defaultVpc.state.publicSubnetIds });
-    expect(net("prod")).to.deep.include({ AssignPublicIp: "DISABLED", Subnets: privateVpc.state.privateSubnetIds });
-    expect(privateVpc.inputs.natGateways).to.deep.equal({ strategy: "Single" });
-    expect(registered.filter((r) => r.type === "awsx:ec2:Vpc" && r.name.startsWith("exports-dev"))).to.have.length(0);
+    const vpc = (stack: string) => registered.filter((r) => r.type === "awsx:ec2:Vpc" && r.name.startsWith(`exports-${stack}`));
+    const [devVpc] = vpc("dev");
+    const [prodVpc] = vpc("prod");
+    expect([vpc("dev").length, vpc("prod").length]).to.deep.equal([1, 1]);
+    expect(devVpc.inputs).to.deep.include({ subnetSpecs: [{ type: "Public" }], natGateways: { strategy: "None" }, numberOfAvailabilityZones: 2 });
+    expect(devVpc.state.publicSubnetIds).to.have.length(2);
+    expect(net("dev")).to.deep.include({ AssignPublicIp: "ENABLED", Subnets: devVpc.state.publicSubnetIds });
+    expect(prodVpc.inputs.natGateways).to.deep.equal({ strategy: "Single" });
+    expect(net("prod")).to.deep.include({ AssignPublicIp: "DISABLED", Subnets: prodVpc.state.privateSubnetIds });
+    const sg = (stack: string) => ofType("aws:ec2/securityGroup:SecurityGroup", `exports-${stack}-`)[0].inputs.vpcId;
+    expect([sg("dev"), sg("prod")]).to.deep.equal([devVpc.state.vpcId, prodVpc.state.vpcId]);
+  });
+
+  it("never depends on the account's default VPC, which many organisations delete", () => {
+    expect(registered.filter((r) => r.type === "awsx:ec2:DefaultVpc").map((r) => r.name)).to.deep.equal([]);
   });
 
   it("defines the worker task: Fargate, config CPU/memory, read-only root, non-root user, awslogs, only /tmp writable", () => {
