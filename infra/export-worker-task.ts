@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
+import { workerContainerDefinitions } from "./export-worker-container";
 import { assumeRolePolicy, PolicyStatement, renderPolicy } from "./policy";
 
 /** The container's name in the task definition; Step Functions overrides its environment by this name. */
@@ -184,26 +185,7 @@ export class ExportWorkerTask extends pulumi.ComponentResource {
     const containerDefinitions = pulumi
       .all([this.image.imageUri, this.logGroup.name, region.region, environment])
       .apply(([image, logGroup, regionName, env]) =>
-        JSON.stringify([
-          {
-            name: EXPORT_WORKER_CONTAINER,
-            image,
-            essential: true,
-            user: EXPORT_WORKER_USER,
-            readonlyRootFilesystem: true,
-            // Only /tmp is writable: a task-scoped volume on Fargate's ephemeral storage.
-            mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
-            environment: Object.entries(env)
-              .sort(([a], [b]) => a.localeCompare(b))
-              .map(([key, value]) => ({ name: key, value })),
-            linuxParameters: { initProcessEnabled: true },
-            stopTimeout: 30,
-            logConfiguration: {
-              logDriver: "awslogs",
-              options: { "awslogs-group": logGroup, "awslogs-region": regionName, "awslogs-stream-prefix": "export" },
-            },
-          },
-        ]),
+        workerContainerDefinitions({ name: EXPORT_WORKER_CONTAINER, image, user: EXPORT_WORKER_USER, environment: env, logGroup, region: regionName }),
       );
     return new aws.ecs.TaskDefinition(
       `${name}-task`,
