@@ -1,13 +1,19 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { evaluate, globToRegExp, PolicyDocument, Statement } from "./evaluate";
+import { actionMatches, evaluate, list, PolicyDocument, resourceMatches, Statement } from "./evaluate";
+import { LOCAL_ACCOUNT } from "../program/resource-state";
 import type { RolePolicyRecord } from "../program/provider";
-import type { AccessLogEntry, AccessRequest, Authorizer, Decision, Principal, PrincipalRegistry } from "./principals";
+import { sessionArn, type AccessLogEntry, type AccessRequest, type Authorizer, type Decision, type Principal, type PrincipalRegistry } from "./principals";
+
+export interface IamEnforcerOptions {
+  /** The stack's region, `aws:RequestedRegion` of every request: the local cloud serves one region. @default "us-east-1" */
+  readonly region?: string;
+}
 
 /**
  * IAM as the local cloud enforces it: every request a principal makes is decided against the identity policies the
  * program attached to that principal's role (the `aws:iam/rolePolicy:RolePolicy` documents the provider collected),
- * with `evaluate()` from iam.ts. The operator (CLI, tests, seeding) stands for an administrator and is always allowed.
+ * with `evaluate()` from evaluate.ts. The operator (CLI, tests, seeding) stands for an administrator and is always allowed.
  *
  * The access log of a run is kept (`writeIamLog`) so that `npm run local -- iam-report` can say, per principal, what
  * it was granted, what it used, which grants no scenario used, and what was denied.
@@ -16,7 +22,10 @@ export class IamEnforcer {
   /** Policies replaced for a while (a test taking a grant away from a running cloud), by role name. */
   private readonly overrides = new Map<string, PolicyDocument[]>();
 
-  constructor(private readonly rolePolicies: readonly RolePolicyRecord[]) {}
+  constructor(
+    private readonly rolePolicies: readonly RolePolicyRecord[],
+    private readonly options: IamEnforcerOptions = {},
+  ) {}
 
   /** The identity policies of a role (by ARN), as the program generated them, or as a test overrode them. */
   policiesOf(roleArn: string): PolicyDocument[] {
@@ -24,10 +33,23 @@ export class IamEnforcer {
     return this.overrides.get(roleName) ?? this.rolePolicies.filter((p) => p.roleName === roleName).map((p) => parsePolicy(p.document));
   }
 
-  /** The authorizer the principal registry calls before every request is served. */
+  /**
+   * The authorizer the principal registry calls before every request is served. The request context holds the global
+   * keys (`aws:PrincipalArn` is the role's ARN, not the session's, as AWS sets it for roles) and the keys the caller
+   * supplied; the local front door is plain HTTP on the loopback standing in for AWS's HTTPS endpoints, so
+   * `aws:SecureTransport` is true unless the request says otherwise.
+   */
   readonly authorize: Authorizer = (request: AccessRequest): Decision => {
     if (request.principal.kind === "operator") return { allowed: true, reason: "the operator is an administrator" };
-    const result = evaluate(this.policiesOf(request.principal.roleArn), { action: request.action, resource: request.resource, context: { ...(request.context ?? {}) } });
+    const caller = { arn: request.principal.roleArn, sessionArn: sessionArn(request.principal), account: LOCAL_ACCOUNT };
+    const context = {
+      "aws:PrincipalArn": caller.arn,
+      "aws:PrincipalAccount": caller.account,
+      "aws:RequestedRegion": this.options.region ?? "us-east-1",
+      "aws:SecureTransport": "true",
+      ...(request.context ?? {}),
+    };
+    const result = evaluate(this.policiesOf(request.principal.roleArn), { action: request.action, resource: request.resource, context, caller });
     return { allowed: result.allowed, reason: result.reason, matchedSid: result.matchedSid };
   };
 
@@ -41,8 +63,8 @@ export class IamEnforcer {
     const reduced = this.policiesOf(principal.roleArn).map((doc) => ({
       ...doc,
       Statement: list(doc.Statement)
-        .map((s) => ({ ...s, Action: list(s.Action).filter((a) => a.toLowerCase() !== action.toLowerCase()) }))
-        .filter((s) => s.Action.length > 0),
+        .map((s) => (s.Action === undefined ? s : { ...s, Action: list(s.Action).filter((a) => a.toLowerCase() !== action.toLowerCase()) }))
+        .filter((s) => s.Action === undefined || s.Action.length > 0),
     }));
     this.overrides.set(roleName, reduced);
     return () => {
@@ -74,12 +96,14 @@ export function roleNameOf(roleArn: string): string {
   return roleArn.replace(/^.*:role\/(?:.*\/)?/, "");
 }
 
-function parsePolicy(document: RolePolicyRecord["document"]): PolicyDocument {
-  const doc = typeof document === "string" ? JSON.parse(document) : document;
-  return { Version: doc.Version, Statement: (doc.Statement ?? []) as Statement[] };
+function parseDocument(document: RolePolicyRecord["document"]): unknown {
+  return typeof document === "string" ? JSON.parse(document) : document;
 }
 
-const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+function parsePolicy(document: RolePolicyRecord["document"]): PolicyDocument {
+  const doc = parseDocument(document) as { Version?: string; Statement?: Statement | Statement[] };
+  return { Version: doc.Version, Statement: doc.Statement ?? [] };
+}
 
 /** Builds the IAM log of a run from the registry (principals and their roles) and the access log. */
 export function iamLog(args: { run: string; stack: string; principals: readonly Principal[]; enforcer: IamEnforcer; accessLog: readonly AccessLogEntry[] }): IamLog {
@@ -143,9 +167,7 @@ export function iamReport(log: Pick<IamLog, "principals" | "accesses">): Princip
       .flatMap((s) =>
         list(s.Action).flatMap((action) =>
           list(s.Resource).map((resource) => {
-            const actionRe = globToRegExp(action, "i");
-            const resourceRe = resource === "*" ? undefined : globToRegExp(resource);
-            const uses = allowed.filter((a) => actionRe.test(a.action) && (!resourceRe || resourceRe.test(a.resource))).reduce((n, a) => n + a.count, 0);
+            const uses = allowed.filter((a) => actionMatches(action, a.action) && (resource === "*" || resourceMatches(resource, a.resource))).reduce((n, a) => n + a.count, 0);
             return { sid: s.Sid ?? "(no Sid)", action, resource, uses };
           }),
         ),
@@ -165,13 +187,17 @@ export function iamReport(log: Pick<IamLog, "principals" | "accesses">): Princip
 export function formatIamReport(reports: readonly PrincipalReport[], log: Pick<IamLog, "run" | "stack" | "writtenAt">): string {
   const lines = [`IAM report — run "${log.run}" on stack ${log.stack}, written ${log.writtenAt}`];
   for (const r of reports) {
-    const grants = r.statements.reduce((n, s) => n + list(s.Action).length * list(s.Resource).length, 0);
+    const grants = r.statements.filter((s) => s.Effect === "Allow").reduce((n, s) => n + list(s.Action).length * list(s.Resource).length, 0);
     // Granted pairs are patterns (an object-key prefix, a log group's streams); requests name concrete resources.
     lines.push(
       "",
       `${r.principal}  (${roleNameOf(r.roleArn)})  ${grants} granted pairs: ${grants - r.unused.length} used, ${r.unused.length} unused; ${r.used.length} distinct requests allowed, ${r.denied.length} denied`,
     );
-    for (const s of r.statements) lines.push(`  grant  ${s.Sid ?? "(no Sid)"}: ${list(s.Action).join(", ")} on ${list(s.Resource).join(", ")}${s.Condition ? ` if ${JSON.stringify(s.Condition)}` : ""}`);
+    for (const s of r.statements) {
+      const actions = s.NotAction !== undefined ? `every action but ${list(s.NotAction).join(", ")}` : list(s.Action).join(", ");
+      const resources = s.NotResource !== undefined ? `every resource but ${list(s.NotResource).join(", ")}` : list(s.Resource).join(", ");
+      lines.push(`  ${s.Effect === "Deny" ? "deny " : "grant"}  ${s.Sid ?? "(no Sid)"}: ${actions} on ${resources}${s.Condition ? ` if ${JSON.stringify(s.Condition)}` : ""}`);
+    }
     for (const u of r.used) lines.push(`  used   ${u.action} ${u.resource} ×${u.count}`);
     for (const u of r.unused) lines.push(`  unused ${u.sid}: ${u.action} ${u.resource}`);
     for (const d of r.denied) lines.push(`  DENIED ${d.action} ${d.resource} ×${d.count}${d.reason ? ` (${d.reason})` : ""}`);
