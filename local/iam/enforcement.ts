@@ -1,9 +1,24 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { actionMatches, evaluate, list, PolicyDocument, resourceMatches, Statement } from "./evaluate";
+import { RequestContextSpec, unsupportedConstructs } from "./validate";
 import { LOCAL_ACCOUNT } from "../program/resource-state";
 import type { RolePolicyRecord } from "../program/provider";
 import { sessionArn, type AccessLogEntry, type AccessRequest, type Authorizer, type Decision, type Principal, type PrincipalRegistry } from "./principals";
+
+/**
+ * What the local request context carries, for the boot-time check (validate.ts) that every condition key a policy
+ * tests is one the local cloud supplies wherever AWS would. Service keys are set where the runtimes make the request
+ * (the Step Functions runtime's RunTask and PassRole); global keys by `IamEnforcer.authorize`.
+ */
+export const LOCAL_REQUEST_CONTEXT: RequestContextSpec = {
+  services: ["dynamodb", "s3", "sns", "sqs", "ssm", "states", "lambda", "ecs", "iam"],
+  global: { "aws:SecureTransport": "Bool", "aws:PrincipalArn": "ARN", "aws:PrincipalAccount": "String", "aws:RequestedRegion": "String" },
+  // "Only available when the call to your resource is made directly by an AWS service principal" (IAM User Guide, "AWS
+  // global condition context keys"): never in a request of a function, a task or a state machine, which act as roles.
+  absent: ["aws:SourceArn", "aws:SourceAccount", "aws:SourceOwner", "aws:SourceOrgID", "aws:SourceOrgPaths"],
+  actions: { "ecs:RunTask": { "ecs:cluster": "ARN" }, "iam:PassRole": { "iam:PassedToService": "String" } },
+};
 
 export interface IamEnforcerOptions {
   /** The stack's region, `aws:RequestedRegion` of every request: the local cloud serves one region. @default "us-east-1" */
@@ -52,6 +67,15 @@ export class IamEnforcer {
     const result = evaluate(this.policiesOf(request.principal.roleArn), { action: request.action, resource: request.resource, context, caller });
     return { allowed: result.allowed, reason: result.reason, matchedSid: result.matchedSid };
   };
+
+  /** Every policy construct the local evaluator cannot evaluate as AWS would, by role and policy: the local cloud refuses to boot with any (cloud.ts). */
+  async unsupported(): Promise<string[]> {
+    const problems: string[] = [];
+    for (const p of this.rolePolicies) {
+      for (const problem of await unsupportedConstructs(parseDocument(p.document), "identity", LOCAL_REQUEST_CONTEXT)) problems.push(`role ${p.roleName}, policy ${p.policyName}: ${problem}`);
+    }
+    return problems;
+  }
 
   /**
    * Takes `action` out of every statement of the principal's role until the returned function is called — what an
