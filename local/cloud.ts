@@ -151,7 +151,7 @@ export class LocalCloud {
       sfn: this.sfn,
       ecs: this.ecs,
     });
-    this.iam = new IamEnforcer(this.provider.rolePolicies, { region });
+    this.iam = new IamEnforcer(this.provider.rolePolicies, { region, resourcePolicies: this.provider.resourcePolicies });
     if (options.enforceIam !== false) this.principals.authorizer = this.iam.authorize;
   }
 

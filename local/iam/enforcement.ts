@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { actionMatches, evaluate, list, PolicyDocument, resourceMatches, Statement } from "./evaluate";
 import { RequestContextSpec, unsupportedConstructs } from "./validate";
-import { LOCAL_ACCOUNT } from "../program/resource-state";
-import type { RolePolicyRecord } from "../program/provider";
+import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../program/resource-state";
+import type { ResourcePolicyRecord, RolePolicyRecord } from "../program/provider";
 import { sessionArn, type AccessLogEntry, type AccessRequest, type Authorizer, type Decision, type Principal, type PrincipalRegistry } from "./principals";
 
 /**
@@ -23,12 +23,15 @@ export const LOCAL_REQUEST_CONTEXT: RequestContextSpec = {
 export interface IamEnforcerOptions {
   /** The stack's region, `aws:RequestedRegion` of every request: the local cloud serves one region. @default "us-east-1" */
   readonly region?: string;
+  /** The bucket, topic and queue policies the program attached, evaluated with the caller's identity policies. @default [] */
+  readonly resourcePolicies?: readonly ResourcePolicyRecord[];
 }
 
 /**
  * IAM as the local cloud enforces it: every request a principal makes is decided against the identity policies the
- * program attached to that principal's role (the `aws:iam/rolePolicy:RolePolicy` documents the provider collected),
- * with `evaluate()` from evaluate.ts. The operator (CLI, tests, seeding) stands for an administrator and is always allowed.
+ * program attached to that principal's role (the `aws:iam/rolePolicy:RolePolicy` documents the provider collected)
+ * and the resource-based policy of the bucket, topic or queue it names, with `evaluate()` from evaluate.ts. The
+ * operator (CLI, tests, seeding) stands for an administrator and is always allowed.
  *
  * The access log of a run is kept (`writeIamLog`) so that `npm run local -- iam-report` can say, per principal, what
  * it was granted, what it used, which grants no scenario used, and what was denied.
@@ -64,15 +67,27 @@ export class IamEnforcer {
       "aws:SecureTransport": "true",
       ...(request.context ?? {}),
     };
-    const result = evaluate(this.policiesOf(request.principal.roleArn), { action: request.action, resource: request.resource, context, caller });
+    const result = evaluate(this.policiesOf(request.principal.roleArn), { action: request.action, resource: request.resource, context, caller }, this.resourcePolicyOf(request.resource));
     return { allowed: result.allowed, reason: result.reason, matchedSid: result.matchedSid };
   };
 
-  /** Every policy construct the local evaluator cannot evaluate as AWS would, by role and policy: the local cloud refuses to boot with any (cloud.ts). */
+  /**
+   * The resource-based policy governing an ARN: the bucket's policy for the bucket and every object in it, the topic's
+   * or queue's for that topic or queue.
+   */
+  resourcePolicyOf(resource: string): PolicyDocument | undefined {
+    const record = (this.options.resourcePolicies ?? []).find((p) => p.resourceArn === resource || (p.resourceArn.startsWith(`arn:${LOCAL_PARTITION}:s3:::`) && resource.startsWith(`${p.resourceArn}/`)));
+    return record ? parsePolicy(record.document) : undefined;
+  }
+
+  /** Every policy construct the local evaluator cannot evaluate as AWS would, by policy: the local cloud refuses to boot with any (cloud.ts). */
   async unsupported(): Promise<string[]> {
     const problems: string[] = [];
     for (const p of this.rolePolicies) {
       for (const problem of await unsupportedConstructs(parseDocument(p.document), "identity", LOCAL_REQUEST_CONTEXT)) problems.push(`role ${p.roleName}, policy ${p.policyName}: ${problem}`);
+    }
+    for (const p of this.options.resourcePolicies ?? []) {
+      for (const problem of await unsupportedConstructs(parseDocument(p.document), "resource", LOCAL_REQUEST_CONTEXT)) problems.push(`${p.type} ${p.name} (${p.resourceArn}): ${problem}`);
     }
     return problems;
   }

@@ -116,7 +116,7 @@ describe("fidelity: IAM constructs the local evaluator does not support are refu
   });
 
   describe("booting a program that uses them", () => {
-    it("refuses to start, naming every construct and the policy that holds it", async () => {
+    it("refuses to start, naming every construct and the role or resource policy that holds it", async () => {
       const refused = await startLocalCloud({ projectDir: path.join(__dirname, "..", "fixtures", "iam-refused"), buildImages: false }).then(
         async (cloud) => {
           await cloud.stop();
@@ -126,9 +126,10 @@ describe("fidelity: IAM constructs the local evaluator does not support are refu
       );
       expect(refused?.message).to.match(/^the local cloud cannot enforce IAM as AWS would for these policies/);
       const lines = refused!.message.split("\n").slice(1).map((l) => l.trim());
-      expect(lines).to.have.length(2);
+      expect(lines).to.have.length(3);
       expect(lines[0]).to.match(/^role refused-worker-role, policy \S+: statement TaggedOnly: condition set operator ForAnyValue:StringEquals is not supported by the local evaluator/);
       expect(lines[1]).to.match(/^role refused-worker-role, policy \S+: statement TaggedOnly: condition key aws:TagKeys is not in the local request context/);
+      expect(lines[2]).to.match(/^aws:sns\/topicPolicy:TopicPolicy events-policy \(arn:aws:sns:eu-west-1:\d{12}:\S+\): statement OnlyWorker: NotPrincipal is not supported by the local evaluator$/);
     });
   });
 });
