@@ -227,7 +227,7 @@ export class FrontDoor {
     const params = Object.fromEntries(new URLSearchParams(body.toString("utf8")));
     const action = params.Action ?? "";
     this.authorize("sns", principal, this.services.sns.describe(action, params), body);
-    const xml = this.services.sns.handleQuery(action, params, principal.name);
+    const xml = this.services.sns.handleQuery(action, params, principal);
     res.writeHead(200, { "content-type": "text/xml", "x-amzn-requestid": randomUUID() });
     res.end(xml);
   }
@@ -251,7 +251,7 @@ export class FrontDoor {
       result = this.services.sqs.handleJson(operation, input, principal.name);
     } else if (service === "ssm") {
       this.authorize(service, principal, this.services.ssm.describe(operation, input), body);
-      result = this.services.ssm.handleJson(operation, input);
+      result = this.services.ssm.handleJson(operation, input, principal);
     } else {
       this.authorize(service, principal, this.services.sfn.describe(operation, input), body);
       result = await this.services.sfn.api(operation, input, principal);

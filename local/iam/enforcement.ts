@@ -1,6 +1,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { actionMatches, evaluate, list, PolicyDocument, resourceMatches, Statement } from "./evaluate";
+import { actionMatches, Caller, evaluate, list, PolicyDocument, resourceMatches, Statement } from "./evaluate";
 import { RequestContextSpec, unsupportedConstructs } from "./validate";
 import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../program/resource-state";
 import type { ResourcePolicyRecord, RolePolicyRecord } from "../program/provider";
@@ -9,15 +9,22 @@ import { sessionArn, type AccessLogEntry, type AccessRequest, type Authorizer, t
 /**
  * What the local request context carries, for the boot-time check (validate.ts) that every condition key a policy
  * tests is one the local cloud supplies wherever AWS would. Service keys are set where the runtimes make the request
- * (the Step Functions runtime's RunTask and PassRole); global keys by `IamEnforcer.authorize`.
+ * (the Step Functions runtime's RunTask and PassRole, KMS's requests in kms.ts); global keys by `requestContext`.
  */
 export const LOCAL_REQUEST_CONTEXT: RequestContextSpec = {
-  services: ["dynamodb", "s3", "sns", "sqs", "ssm", "states", "lambda", "ecs", "iam"],
+  services: ["dynamodb", "s3", "sns", "sqs", "ssm", "states", "lambda", "ecs", "iam", "kms"],
   global: { "aws:SecureTransport": "Bool", "aws:PrincipalArn": "ARN", "aws:PrincipalAccount": "String", "aws:RequestedRegion": "String" },
   // "Only available when the call to your resource is made directly by an AWS service principal" (IAM User Guide, "AWS
   // global condition context keys"): never in a request of a function, a task or a state machine, which act as roles.
   absent: ["aws:SourceArn", "aws:SourceAccount", "aws:SourceOwner", "aws:SourceOrgID", "aws:SourceOrgPaths"],
-  actions: { "ecs:RunTask": { "ecs:cluster": "ARN" }, "iam:PassRole": { "iam:PassedToService": "String" } },
+  actions: {
+    "ecs:RunTask": { "ecs:cluster": "ARN" },
+    "iam:PassRole": { "iam:PassedToService": "String" },
+    // What local/services/kms.ts puts in the requests SSM, SNS and ECS make to KMS on the caller's behalf.
+    "kms:Decrypt": { "kms:ViaService": "String", "kms:CallerAccount": "String", "kms:EncryptionContext:PARAMETER_ARN": "String" },
+    "kms:GenerateDataKey": { "kms:ViaService": "String", "kms:CallerAccount": "String" },
+  },
+  onlyActions: { kms: ["kms:Decrypt", "kms:GenerateDataKey"] },
 };
 
 export interface IamEnforcerOptions {
@@ -51,24 +58,12 @@ export class IamEnforcer {
     return this.overrides.get(roleName) ?? this.rolePolicies.filter((p) => p.roleName === roleName).map((p) => parsePolicy(p.document));
   }
 
-  /**
-   * The authorizer the principal registry calls before every request is served. The request context holds the global
-   * keys (`aws:PrincipalArn` is the role's ARN, not the session's, as AWS sets it for roles) and the keys the caller
-   * supplied; the local front door is plain HTTP on the loopback standing in for AWS's HTTPS endpoints, so
-   * `aws:SecureTransport` is true unless the request says otherwise.
-   */
+  /** The authorizer the principal registry calls before every request is served. */
   readonly authorize: Authorizer = (request: AccessRequest): Decision => {
     if (request.principal.kind === "operator") return { allowed: true, reason: "the operator is an administrator" };
-    const caller = { arn: request.principal.roleArn, sessionArn: sessionArn(request.principal), account: LOCAL_ACCOUNT };
-    const context = {
-      "aws:PrincipalArn": caller.arn,
-      "aws:PrincipalAccount": caller.account,
-      "aws:RequestedRegion": this.options.region ?? "us-east-1",
-      "aws:SecureTransport": "true",
-      ...(request.context ?? {}),
-    };
-    const result = evaluate(this.policiesOf(request.principal.roleArn), { action: request.action, resource: request.resource, context, caller }, this.resourcePolicyOf(request.resource));
-    return { allowed: result.allowed, reason: result.reason, matchedSid: result.matchedSid };
+    const context = requestContext(request, this.options.region ?? "us-east-1");
+    const result = evaluate(this.policiesOf(request.principal.roleArn), { action: request.action, resource: request.resource, context, caller: callerOf(request.principal) }, this.resourcePolicyOf(request.resource));
+    return { allowed: result.allowed, reason: result.reason, matchedSid: result.matchedSid, ...(result.policy ? { policy: result.policy } : {}) };
   };
 
   /**
@@ -80,13 +75,16 @@ export class IamEnforcer {
     return record ? parsePolicy(record.document) : undefined;
   }
 
-  /** Every policy construct the local evaluator cannot evaluate as AWS would, by policy: the local cloud refuses to boot with any (cloud.ts). */
-  async unsupported(): Promise<string[]> {
+  /**
+   * Every policy construct the local evaluator cannot evaluate as AWS would, by policy — the role policies, the
+   * resource policies and `more` (the program's KMS key policies): the local cloud refuses to boot with any (cloud.ts).
+   */
+  async unsupported(more: readonly ResourcePolicyRecord[] = []): Promise<string[]> {
     const problems: string[] = [];
     for (const p of this.rolePolicies) {
       for (const problem of await unsupportedConstructs(parseDocument(p.document), "identity", LOCAL_REQUEST_CONTEXT)) problems.push(`role ${p.roleName}, policy ${p.policyName}: ${problem}`);
     }
-    for (const p of this.options.resourcePolicies ?? []) {
+    for (const p of [...(this.options.resourcePolicies ?? []), ...more]) {
       for (const problem of await unsupportedConstructs(parseDocument(p.document), "resource", LOCAL_REQUEST_CONTEXT)) problems.push(`${p.type} ${p.name} (${p.resourceArn}): ${problem}`);
     }
     return problems;
@@ -97,15 +95,27 @@ export class IamEnforcer {
    * engineer removing a grant from the program would cause, without redeploying.
    */
   revoke(principal: Principal, action: string): () => void {
+    return this.override(principal, (docs) =>
+      docs.map((doc) => ({
+        ...doc,
+        // Only grants are taken away: a Deny is left whole, and an Allow with NotAction stops granting the action by
+        // naming it among the actions it excludes.
+        Statement: list(doc.Statement)
+          .map((s): Statement => {
+            if (s.Effect !== "Allow") return s;
+            if (s.NotAction !== undefined) return { ...s, NotAction: [...list(s.NotAction), action] };
+            return { ...s, Action: list(s.Action).filter((a) => a.toLowerCase() !== action.toLowerCase()) };
+          })
+          .filter((s) => s.Action === undefined || list(s.Action).length > 0),
+      })),
+    );
+  }
+
+  /** Replaces the principal's policies with `edit` of them until the returned function is called (see `revoke`). */
+  override(principal: Principal, edit: (documents: PolicyDocument[]) => PolicyDocument[]): () => void {
     const roleName = roleNameOf(principal.roleArn);
     const before = this.overrides.get(roleName);
-    const reduced = this.policiesOf(principal.roleArn).map((doc) => ({
-      ...doc,
-      Statement: list(doc.Statement)
-        .map((s) => (s.Action === undefined ? s : { ...s, Action: list(s.Action).filter((a) => a.toLowerCase() !== action.toLowerCase()) }))
-        .filter((s) => s.Action === undefined || s.Action.length > 0),
-    }));
-    this.overrides.set(roleName, reduced);
+    this.overrides.set(roleName, edit(this.policiesOf(principal.roleArn)));
     return () => {
       if (before) this.overrides.set(roleName, before);
       else this.overrides.delete(roleName);
@@ -133,6 +143,27 @@ export interface IamLog {
 
 export function roleNameOf(roleArn: string): string {
   return roleArn.replace(/^.*:role\/(?:.*\/)?/, "");
+}
+
+/** A principal as a resource policy's Principal names it. */
+export function callerOf(principal: Principal): Caller {
+  return { arn: principal.roleArn, sessionArn: sessionArn(principal), account: LOCAL_ACCOUNT };
+}
+
+/**
+ * The request context of a principal's request: the global keys, then the keys the request carries.
+ * `aws:PrincipalArn` is the role's ARN, not the session's, as AWS sets it for roles; the local front door is plain HTTP
+ * on the loopback standing in for AWS's HTTPS endpoints, so `aws:SecureTransport` is true unless the request says
+ * otherwise.
+ */
+export function requestContext(request: Pick<AccessRequest, "principal" | "context">, region: string): Record<string, string> {
+  return {
+    "aws:PrincipalArn": request.principal.roleArn,
+    "aws:PrincipalAccount": LOCAL_ACCOUNT,
+    "aws:RequestedRegion": region,
+    "aws:SecureTransport": "true",
+    ...(request.context ?? {}),
+  };
 }
 
 function parseDocument(document: RolePolicyRecord["document"]): unknown {

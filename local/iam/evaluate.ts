@@ -238,6 +238,38 @@ function contextMap(context: EvaluationRequest["context"]): Map<string, string> 
   return new Map(Object.entries(context ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
 }
 
+/** The statements of `documents` that apply to the request; policy variables resolve only in 2012-10-17 documents. */
+function applicable(documents: readonly PolicyDocument[], request: EvaluationRequest, context: ReadonlyMap<string, string>): Statement[] {
+  return documents.flatMap((doc) => list(doc.Statement).filter((s) => statementApplies(s, request, context, doc.Version === "2012-10-17" ? context : undefined)));
+}
+
+/** What a resource-based policy says about a request on its own. */
+export interface ResourcePolicyVerdict {
+  /**
+   * `deny`: a Deny naming the caller, its account or everyone applies; `allow`: an Allow naming the caller or everyone
+   * applies; `delegate`: only an Allow naming the caller's account applies, which hands the decision to the caller's
+   * identity-based policies ("IAM JSON policy elements: Principal", AWS account principals); `none`: nothing applies.
+   */
+  readonly effect: "deny" | "allow" | "delegate" | "none";
+  readonly matchedSid?: string;
+}
+
+/** Decides a resource-based policy's part in a request: the statements whose Principal names the caller and that apply. */
+export function resourcePolicyVerdict(policy: PolicyDocument | undefined, request: EvaluationRequest): ResourcePolicyVerdict {
+  if (!policy) return { effect: "none" };
+  const context = contextMap(request.context);
+  const variables = policy.Version === "2012-10-17" ? context : undefined;
+  const matching = list(policy.Statement)
+    .map((s) => ({ s, principal: principalMatch(s.Principal, request.caller) }))
+    .filter(({ s, principal }) => principal !== "none" && statementApplies(s, request, context, variables));
+  const deny = matching.find(({ s }) => s.Effect === "Deny");
+  if (deny) return { effect: "deny", matchedSid: deny.s.Sid };
+  const allow = matching.find(({ s, principal }) => s.Effect === "Allow" && principal === "caller");
+  if (allow) return { effect: "allow", matchedSid: allow.s.Sid };
+  const delegate = matching.find(({ s }) => s.Effect === "Allow");
+  return delegate ? { effect: "delegate", matchedSid: delegate.s.Sid } : { effect: "none" };
+}
+
 /**
  * Decides one request within one account: the principal's identity-based policies and, when the resource has one, its
  * resource-based policy. An explicit Deny in either wins; otherwise an Allow in either suffices (IAM User Guide,
@@ -245,21 +277,15 @@ function contextMap(context: EvaluationRequest["context"]): Map<string, string> 
  * policy within the same account allows the request and the other doesn't, the request is still allowed").
  */
 export function evaluate(identity: readonly PolicyDocument[], request: EvaluationRequest, resourcePolicy?: PolicyDocument): Evaluation {
-  const context = contextMap(request.context);
-  const statementsOf = (doc: PolicyDocument) => list(doc.Statement).map((s) => ({ s, variables: doc.Version === "2012-10-17" ? context : undefined }));
-  const mine = identity.flatMap(statementsOf).filter(({ s, variables }) => statementApplies(s, request, context, variables));
-  const theirs = (resourcePolicy ? statementsOf(resourcePolicy) : [])
-    .map(({ s, variables }) => ({ s, variables, principal: principalMatch(s.Principal, request.caller) }))
-    .filter(({ s, variables, principal }) => principal !== "none" && statementApplies(s, request, context, variables));
-  const identityDeny = mine.find(({ s }) => s.Effect === "Deny");
-  if (identityDeny) return { allowed: false, matchedSid: identityDeny.s.Sid, policy: "identity-based", reason: "with an explicit deny in an identity-based policy" };
-  const resourceDeny = theirs.find(({ s }) => s.Effect === "Deny");
-  if (resourceDeny) return { allowed: false, matchedSid: resourceDeny.s.Sid, policy: "resource-based", reason: "with an explicit deny in a resource-based policy" };
-  const identityAllow = mine.find(({ s }) => s.Effect === "Allow");
-  if (identityAllow) return { allowed: true, matchedSid: identityAllow.s.Sid, policy: "identity-based", reason: `allowed by statement ${identityAllow.s.Sid ?? "(no Sid)"}` };
+  const mine = applicable(identity, request, contextMap(request.context));
+  const theirs = resourcePolicyVerdict(resourcePolicy, request);
+  const identityDeny = mine.find((s) => s.Effect === "Deny");
+  if (identityDeny) return { allowed: false, matchedSid: identityDeny.Sid, policy: "identity-based", reason: "with an explicit deny in an identity-based policy" };
+  if (theirs.effect === "deny") return { allowed: false, matchedSid: theirs.matchedSid, policy: "resource-based", reason: "with an explicit deny in a resource-based policy" };
+  const identityAllow = mine.find((s) => s.Effect === "Allow");
+  if (identityAllow) return { allowed: true, matchedSid: identityAllow.Sid, policy: "identity-based", reason: `allowed by statement ${identityAllow.Sid ?? "(no Sid)"}` };
   // An Allow naming only the caller's account delegates to the identity policies: it allows nothing on its own.
-  const resourceAllow = theirs.find(({ s, principal }) => s.Effect === "Allow" && principal === "caller");
-  if (resourceAllow) return { allowed: true, matchedSid: resourceAllow.s.Sid, policy: "resource-based", reason: `allowed by statement ${resourceAllow.s.Sid ?? "(no Sid)"} of the resource-based policy` };
+  if (theirs.effect === "allow") return { allowed: true, matchedSid: theirs.matchedSid, policy: "resource-based", reason: `allowed by statement ${theirs.matchedSid ?? "(no Sid)"} of the resource-based policy` };
   return { allowed: false, reason: `because no identity-based policy allows the ${request.action} action` };
 }
 

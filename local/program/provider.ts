@@ -12,6 +12,7 @@ import { LocalDynamoDb } from "../services/dynamodb";
 import { LocalS3 } from "../services/s3";
 import { LocalSns } from "../services/sns";
 import { LocalSqs } from "../services/sqs";
+import { LocalKms } from "../services/kms";
 import { LocalSsm } from "../services/ssm";
 import { SfnRuntime } from "../runtimes/step-functions/runtime";
 import { StackConfig } from "./stack-config";
@@ -37,6 +38,7 @@ export interface ProviderServices {
   readonly sns: LocalSns;
   readonly sqs: LocalSqs;
   readonly ssm: LocalSsm;
+  readonly kms: LocalKms;
   readonly lambda: LambdaRuntime;
   readonly sfn: SfnRuntime;
   readonly ecs: EcsRuntime;
@@ -119,10 +121,16 @@ export class LocalProvider {
         await s.s3.createBucket(state.bucket);
         return true;
       case "aws:ssm/parameter:Parameter":
-        s.ssm.put(state.name, inputs.type ?? "String", String(inputs.value ?? inputs.insecureValue ?? ""));
+        s.ssm.put(state.name, inputs.type ?? "String", String(inputs.value ?? inputs.insecureValue ?? ""), inputs.keyId);
         return true;
       case "aws:sns/topic:Topic":
-        s.sns.createTopic(state.arn, state.name, !!inputs.fifoTopic);
+        s.sns.createTopic(state.arn, state.name, !!inputs.fifoTopic, inputs.kmsMasterKeyId || undefined);
+        return true;
+      case "aws:kms/key:Key":
+        s.kms.registerKey(state.keyId, state.arn, inputs.policy || undefined);
+        return true;
+      case "aws:kms/alias:Alias":
+        s.kms.registerAlias(String(inputs.name), String(inputs.targetKeyId).replace(/^.*:key\//, ""));
         return true;
       case "aws:sqs/queue:Queue":
         s.sqs.createQueue({

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { Principal } from "../iam/principals";
 import { Access, ServiceError } from "./errors";
 
 /**
@@ -21,14 +22,21 @@ export interface TopicRecord {
   readonly arn: string;
   readonly name: string;
   readonly fifo: boolean;
+  /** The topic's KMS key (`kmsMasterKeyId`: id, ARN or alias), when it is encrypted. */
+  readonly kmsMasterKeyId?: string;
   readonly messages: PublishedMessage[];
 }
 
 export class LocalSns {
   readonly topics = new Map<string, TopicRecord>();
+  /**
+   * Checks that the publisher may have a message encrypted for an encrypted topic (kms:GenerateDataKey and
+   * kms:Decrypt through SNS); throws when not.
+   */
+  encrypt?: (publisher: Principal, topic: TopicRecord) => void;
 
-  createTopic(arn: string, name: string, fifo = false): TopicRecord {
-    const topic = this.topics.get(arn) ?? { arn, name, fifo, messages: [] };
+  createTopic(arn: string, name: string, fifo = false, kmsMasterKeyId?: string): TopicRecord {
+    const topic = this.topics.get(arn) ?? { arn, name, fifo, messages: [], ...(kmsMasterKeyId ? { kmsMasterKeyId } : {}) };
     this.topics.set(arn, topic);
     return topic;
   }
@@ -47,7 +55,7 @@ export class LocalSns {
   }
 
   /** Serves one awsQuery request; returns the XML body. */
-  handleQuery(action: string, params: Record<string, string>, caller: string): string {
+  handleQuery(action: string, params: Record<string, string>, caller: Principal): string {
     switch (action) {
       case "Publish": {
         const result = this.publish(
@@ -76,13 +84,14 @@ export class LocalSns {
 
   publish(
     input: { topicArn?: string; message?: string; subject?: string; messageGroupId?: string; attributes?: PublishedMessage["attributes"] },
-    caller: string,
+    caller: Principal,
   ): { messageId: string } {
     if (!input.topicArn) throw new ServiceError("InvalidParameter", "Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter", 400);
     if (input.message === undefined || input.message === "") throw new ServiceError("InvalidParameter", "Invalid parameter: Empty message", 400);
     if (Buffer.byteLength(input.message) > 256 * 1024) throw new ServiceError("InvalidParameter", "Invalid parameter: Message too long", 400);
     const topic = this.requireTopic(input.topicArn);
     if (topic.fifo && !input.messageGroupId) throw new ServiceError("InvalidParameter", "Invalid parameter: The MessageGroupId parameter is required for FIFO topics", 400);
+    if (topic.kmsMasterKeyId !== undefined) this.encrypt?.(caller, topic);
     const messageId = randomUUID();
     topic.messages.push({
       messageId,
@@ -91,7 +100,7 @@ export class LocalSns {
       subject: input.subject,
       attributes: input.attributes ?? {},
       messageGroupId: input.messageGroupId,
-      publishedBy: caller,
+      publishedBy: caller.name,
       time: Date.now(),
     });
     return { messageId };

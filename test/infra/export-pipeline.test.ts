@@ -132,17 +132,35 @@ describe("ExportPipeline (Pulumi mocks)", function () {
     expect(aliases).to.have.length(6);
   });
 
-  it("scopes each exporter to its key prefixes", () => {
+  it("gives each export function exactly its policy, compared whole: its logs and traces, then its key prefixes and table", () => {
     const b = bucketArn("dev");
-    expect(policyNamed("shop-dev-export-svg-policy").Statement.slice(2)).to.deep.equal([
-      { Sid: "ReadDocuments", Effect: "Allow", Action: ["s3:GetObject"], Resource: [`${b}/documents/*`] },
-      { Sid: "WriteExports", Effect: "Allow", Action: ["s3:AbortMultipartUpload", "s3:PutObject"], Resource: [`${b}/exports/*`, `${b}/parts/*`] },
-    ]);
-    expect(policyNamed("shop-dev-export-split-policy").Statement.map((s: any) => s.Sid)).to.deep.equal(["WriteOwnLogs", "WriteTraces"]);
-    expect(policyNamed("shop-dev-export-combine-policy").Statement.slice(2)).to.deep.equal([
-      { Sid: "ConsumeParts", Effect: "Allow", Action: ["s3:DeleteObject", "s3:GetObject"], Resource: [`${b}/parts/*`] },
-      { Sid: "WriteExports", Effect: "Allow", Action: ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"], Resource: [`${b}/exports/*`] },
-    ]);
+    const jobs = ofType("aws:dynamodb/table:Table", "exports-dev-jobs")[0].state.arn;
+    const readDocuments = { Sid: "ReadDocuments", Effect: "Allow", Action: ["s3:GetObject"], Resource: [`${b}/documents/*`] };
+    const writeExportsAndParts = { Sid: "WriteExports", Effect: "Allow", Action: ["s3:AbortMultipartUpload", "s3:PutObject"], Resource: [`${b}/exports/*`, `${b}/parts/*`] };
+    const expected: Record<string, object[]> = {
+      estimate: [readDocuments],
+      svg: [readDocuments, writeExportsAndParts],
+      pdf: [readDocuments, writeExportsAndParts],
+      split: [],
+      combine: [
+        { Sid: "ConsumeParts", Effect: "Allow", Action: ["s3:DeleteObject", "s3:GetObject"], Resource: [`${b}/parts/*`] },
+        { Sid: "WriteExports", Effect: "Allow", Action: ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"], Resource: [`${b}/exports/*`] },
+      ],
+      "job-status": [{ Sid: "WriteJobs", Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: [jobs] }],
+    };
+    const functions = ofType("aws:lambda/function:Function", "exports-dev-").map((f) => f.inputs.name.replace(/^shop-dev-export-/, ""));
+    expect(functions.sort(), "every export function has an expected policy").to.deep.equal(Object.keys(expected).sort());
+    for (const [name, statements] of Object.entries(expected)) {
+      const logs = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/shop-dev-export-${name}:*`;
+      expect(policyNamed(`shop-dev-export-${name}-policy`), name).to.deep.equal({
+        Version: "2012-10-17",
+        Statement: [
+          { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [logs] },
+          { Sid: "WriteTraces", Effect: "Allow", Action: ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], Resource: ["*"] },
+          ...statements,
+        ],
+      });
+    }
   });
 
   it("protects the documents bucket: encrypted, versioned, no public access, TLS only, exports expire", () => {

@@ -153,7 +153,8 @@ describe("local cloud runtimes (mini program)", function () {
       expect(item.metadata).to.deep.equal({ formatversion: "1" });
       expect(JSON.parse(cloud.sns.messages(cloud.output("topicArn")).at(-1)!.message)).to.deep.equal({ formatVersion: 1, id: "s-1" });
       const actions = cloud.principals.usage().filter((u) => u.principal === "lambda:mini-store").map((u) => u.action);
-      expect(actions).to.have.members(["ssm:GetParameter", "dynamodb:PutItem", "s3:PutObject", "sns:Publish"]);
+      // kms:Decrypt: SSM decrypts the SecureString with the function's permission on the AWS-managed aws/ssm key.
+      expect(actions).to.have.members(["ssm:GetParameter", "kms:Decrypt", "dynamodb:PutItem", "s3:PutObject", "sns:Publish"]);
     });
   });
 

@@ -35,20 +35,21 @@ export function printCoverage(cloud: LocalCloud | undefined): void {
 }
 
 /**
- * The config every test of the real program shares (what `pulumi config set` would change, nothing else): an 800 ms
- * payment timeout so a hung gateway is noticed quickly, 30 s per SVG page so a 40-page SVG takes the Map path like a
- * PDF, and a 600 s Fargate timeout so an export too long for any runtime fits in a test. Heartbeat windows keep the stack's own values: the local cloud skips time for a hung or crashed container
- * instead of waiting for it (local/clock.ts).
+ * The config every test of the real program shares (what `pulumi config set` would change, nothing else): a 1.5 s
+ * payment timeout so a hung gateway is noticed sooner than the stack's 5 s yet an answering one (a few ms here) is never
+ * given up on when both cores are busy, 30 s per SVG page so a 40-page SVG takes the Map path like a PDF, and a
+ * 600 s Fargate timeout so an export too long for any runtime fits in a test. Heartbeat windows keep the stack's own
+ * values: the local cloud skips time for a hung or crashed container instead of waiting for it (local/clock.ts).
  */
 export const SHARED_CLOUD_OPTIONS: LocalCloudOptions = {
   timeScale: 0.01,
   // Two environments per function: concurrency is still real (two orders race in two environments), and each
-  // environment fewer is a cold start fewer — most of this suite's CPU (bench/test-suite.ts).
+  // environment fewer is a cold start fewer — most of this suite's CPU.
   maxEnvironmentsPerFunction: 2,
   compileCache: true,
   gatewayHangMs: 5_000,
   configOverrides: {
-    "order-pipeline:paymentTimeoutMs": "800",
+    "order-pipeline:paymentTimeoutMs": "1500",
     "order-pipeline:exportSecondsPerPageSvg": "30",
     // A worker deadline of 480 s (600 − 120 s start-up): a 100-page PDF on one worker cannot finish, so the estimate
     // refuses it; the 40-page one can.

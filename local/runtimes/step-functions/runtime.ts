@@ -450,7 +450,7 @@ export class SfnRuntime extends EventEmitter {
     this.options.principals.check({ principal, service: "sns", action: "sns:Publish", resource: topicArn });
     try {
       const message = typeof input.Message === "string" ? input.Message : JSON.stringify(input.Message);
-      const out = this.options.sns.publish({ topicArn, message, subject: input.Subject as string | undefined, messageGroupId: input.MessageGroupId as string | undefined, attributes: input.MessageAttributes as never }, principal.name);
+      const out = this.options.sns.publish({ topicArn, message, subject: input.Subject as string | undefined, messageGroupId: input.MessageGroupId as string | undefined, attributes: input.MessageAttributes as never }, principal);
       log("sns", `message ${out.messageId.slice(0, 8)} published to ${topicArn.split(":").pop()}`);
       return { MessageId: out.messageId, SdkHttpMetadata: { HttpStatusCode: 200 } };
     } catch (err) {

@@ -113,6 +113,7 @@ describe("fidelity: resource-based policies with identity-based policies (one ac
           allowed: false,
           reason: "with an explicit deny in a resource-based policy",
           matchedSid: "DenyInsecureTransport",
+          policy: "resource-based",
         });
       }
     });

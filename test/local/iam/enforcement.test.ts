@@ -24,7 +24,7 @@ describe("local IAM enforcement", () => {
 
   it("allows what the principal's role policy grants and denies the rest with IAM's reason", () => {
     const iam = new IamEnforcer(policies);
-    expect(iam.authorize({ principal: shipping, service: "dynamodb", action: "dynamodb:PutItem", resource: table })).to.deep.equal({ allowed: true, reason: "allowed by statement RecordShipments", matchedSid: "RecordShipments" });
+    expect(iam.authorize({ principal: shipping, service: "dynamodb", action: "dynamodb:PutItem", resource: table })).to.deep.equal({ allowed: true, reason: "allowed by statement RecordShipments", matchedSid: "RecordShipments", policy: "identity-based" });
     expect(iam.authorize({ principal: shipping, service: "dynamodb", action: "dynamodb:DeleteItem", resource: table })).to.deep.equal({
       allowed: false,
       reason: "because no identity-based policy allows the dynamodb:DeleteItem action",
