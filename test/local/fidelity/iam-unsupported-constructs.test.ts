@@ -72,8 +72,18 @@ describe("fidelity: IAM constructs the local evaluator does not support are refu
       expect(await problems(getItemIf({ StringNotEquals: { "aws:SourceAccount": "000000000000" } }))).to.deep.equal([]);
       expect(await problems({ Effect: "Allow", Action: "iam:GetRole", Resource: "*", Condition: { StringEquals: { "iam:PassedToService": "x" } } })).to.deep.equal([]);
       expect(await problems({ Effect: "Allow", Action: "ecs:RunTask", Resource: "*", Condition: { ArnEquals: { "ecs:Cluster": "arn:aws:ecs:eu-central-1:000000000000:cluster/c" } } })).to.deep.equal([]);
-      // KMS requests are not decided locally: a KMS statement's keys are never evaluated here.
+      // KMS is decided for what SSM, SNS and ECS ask on the caller's behalf (Decrypt, GenerateDataKey), with
+      // kms:ViaService; a KMS action the local cloud never decides keeps its keys unchecked.
       expect(await problems({ Effect: "Allow", Action: "kms:Decrypt", Resource: "*", Condition: { StringEquals: { "kms:ViaService": "ssm.eu-central-1.amazonaws.com" } } })).to.deep.equal([]);
+      expect(await problems({ Effect: "Allow", Action: "kms:Encrypt", Resource: "*", Condition: { StringEquals: { "kms:EncryptionAlgorithm": "SYMMETRIC_DEFAULT" } } })).to.deep.equal([]);
+    });
+
+    // Service Authorization Reference, "Actions, resources, and condition keys for AWS Key Management Service":
+    // Decrypt supports kms:EncryptionAlgorithm, which the local KMS requests do not carry.
+    it("refuses a KMS key the local KMS requests do not carry", async () => {
+      expect(await problems({ Effect: "Allow", Action: "kms:Decrypt", Resource: "*", Condition: { StringEquals: { "kms:EncryptionAlgorithm": "SYMMETRIC_DEFAULT" } } })).to.deep.equal([
+        "statement S: condition key kms:EncryptionAlgorithm: AWS puts it in the request context of kms:Decrypt, the local cloud does not",
+      ]);
     });
   });
 
@@ -116,7 +126,7 @@ describe("fidelity: IAM constructs the local evaluator does not support are refu
   });
 
   describe("booting a program that uses them", () => {
-    it("refuses to start, naming every construct and the role or resource policy that holds it", async () => {
+    it("refuses to start, naming every construct and the role, resource or key policy that holds it", async () => {
       const refused = await startLocalCloud({ projectDir: path.join(__dirname, "..", "fixtures", "iam-refused"), buildImages: false }).then(
         async (cloud) => {
           await cloud.stop();
@@ -126,10 +136,11 @@ describe("fidelity: IAM constructs the local evaluator does not support are refu
       );
       expect(refused?.message).to.match(/^the local cloud cannot enforce IAM as AWS would for these policies/);
       const lines = refused!.message.split("\n").slice(1).map((l) => l.trim());
-      expect(lines).to.have.length(3);
+      expect(lines).to.have.length(4);
       expect(lines[0]).to.match(/^role refused-worker-role, policy \S+: statement TaggedOnly: condition set operator ForAnyValue:StringEquals is not supported by the local evaluator/);
       expect(lines[1]).to.match(/^role refused-worker-role, policy \S+: statement TaggedOnly: condition key aws:TagKeys is not in the local request context/);
       expect(lines[2]).to.match(/^aws:sns\/topicPolicy:TopicPolicy events-policy \(arn:aws:sns:eu-west-1:\d{12}:\S+\): statement OnlyWorker: NotPrincipal is not supported by the local evaluator$/);
+      expect(lines[3]).to.match(/^aws:kms\/key:Key \S+ \(arn:aws:kms:eu-west-1:\d{12}:key\/\S+\): statement SymmetricOnly: condition key kms:EncryptionAlgorithm: AWS puts it in the request context of kms:Decrypt, the local cloud does not$/);
     });
   });
 });

@@ -48,6 +48,40 @@ describe("local IAM enforcement", () => {
     expect(iam.authorize(put).allowed).to.equal(true);
   });
 
+  it("revokes grants only: a Deny stays whole, and an Allow with NotAction comes to exclude the action", () => {
+    const broad: RolePolicyRecord = {
+      roleName: "shop-shipping-role",
+      policyName: "broad",
+      document: {
+        Statement: [
+          { Sid: "AllButDelete", Effect: "Allow", NotAction: ["dynamodb:DeleteItem"], Resource: [table] },
+          { Sid: "NoScan", Effect: "Deny", Action: ["dynamodb:Scan", "dynamodb:PutItem"], Resource: ["*"], Condition: { Bool: { "aws:SecureTransport": "false" } } },
+        ],
+      } as never,
+    };
+    const iam = new IamEnforcer([broad]);
+    const put = { principal: shipping, service: "dynamodb", action: "dynamodb:PutItem", resource: table };
+    const restore = iam.revoke(shipping, "dynamodb:PutItem");
+    expect(iam.policiesOf(shipping.roleArn)).to.deep.equal([
+      {
+        Version: undefined,
+        Statement: [
+          { Sid: "AllButDelete", Effect: "Allow", NotAction: ["dynamodb:DeleteItem", "dynamodb:PutItem"], Resource: [table] },
+          { Sid: "NoScan", Effect: "Deny", Action: ["dynamodb:Scan", "dynamodb:PutItem"], Resource: ["*"], Condition: { Bool: { "aws:SecureTransport": "false" } } },
+        ],
+      },
+    ]);
+    expect(iam.authorize(put)).to.deep.equal({ allowed: false, reason: "because no identity-based policy allows the dynamodb:PutItem action", matchedSid: undefined });
+    expect(iam.authorize({ ...put, action: "dynamodb:Scan", context: { "aws:SecureTransport": "false" } })).to.deep.equal({
+      allowed: false,
+      reason: "with an explicit deny in an identity-based policy",
+      matchedSid: "NoScan",
+      policy: "identity-based",
+    });
+    restore();
+    expect(iam.authorize(put)).to.deep.equal({ allowed: true, reason: "allowed by statement AllButDelete", matchedSid: "AllButDelete", policy: "identity-based" });
+  });
+
   it("reports per principal the pairs used, the granted pairs never used, and the denials", () => {
     const iam = new IamEnforcer(policies);
     const [report] = iamReport({
