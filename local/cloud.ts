@@ -165,7 +165,7 @@ export class LocalCloud {
       sfn: this.sfn,
       ecs: this.ecs,
     });
-    this.iam = new IamEnforcer(this.provider.rolePolicies);
+    this.iam = new IamEnforcer(this.provider.rolePolicies, { region, resourcePolicies: this.provider.resourcePolicies });
     if (options.enforceIam !== false) this.principals.authorizer = this.iam.authorize;
   }
 
@@ -283,6 +283,13 @@ export class LocalCloud {
     this.outputs = deployed.outputs;
     this.deployMs = deployed.durationMs;
     this.graphCached = deployed.cached === true;
+    if (o.enforceIam !== false) {
+      // A policy the local evaluator cannot evaluate as AWS would is refused before anything runs, never mis-evaluated.
+      const unsupported = await this.iam.unsupported(this.kms.keyPolicies());
+      if (unsupported.length) {
+        throw new Error(`the local cloud cannot enforce IAM as AWS would for these policies (change them, or boot with enforceIam: false):\n  ${unsupported.join("\n  ")}`);
+      }
+    }
     await this.provider.afterDeploy();
     if (o.buildImages !== false) await this.ecs.buildAll();
   }

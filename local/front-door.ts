@@ -189,11 +189,39 @@ export class FrontDoor {
     this.passToS3(req, res, principal);
   }
 
-  private serveS3DeleteObjects(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer, principal: Principal): void {
+  /**
+   * DeleteObjects as S3 authorizes it: s3:DeleteObject per key, each key's outcome in the DeleteResult ("For each key,
+   * Amazon S3 performs a delete action and returns the result of that delete, success or failure" — S3 API Reference,
+   * DeleteObjects). A key the caller may not delete is an AccessDenied Error of its own and stays; the others go.
+   */
+  private async serveS3DeleteObjects(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer, principal: Principal): Promise<void> {
     const bucket = decodeURIComponent(url.pathname.split("/")[1] ?? "");
-    const keys = [...body.toString("utf8").matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => unescapeXml(m[1]));
+    const xml = body.toString("utf8");
+    const keys = [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => unescapeXml(m[1]));
+    const denied = new Set<string>();
     try {
-      this.authorize("s3", principal, keys.map((key) => ({ action: "s3:DeleteObject", resource: `arn:${LOCAL_PARTITION}:s3:::${bucket}/${key}` })));
+      for (const key of keys) {
+        const access = { action: "s3:DeleteObject", resource: `arn:${LOCAL_PARTITION}:s3:::${bucket}/${key}` };
+        try {
+          this.services.principals.check({ principal, service: "s3", ...access });
+        } catch (err) {
+          if (!(err instanceof AccessDeniedError)) throw err;
+          denied.add(key);
+        }
+        if (this.faults.length) this.injectFault("s3", principal, access, undefined);
+      }
+      if (denied.size > 0) {
+        const deleted = await this.services.s3.deleteObjects(bucket, keys.filter((k) => !denied.has(k)));
+        const quiet = /<Quiet>\s*true\s*<\/Quiet>/i.test(xml);
+        const entries = [
+          ...(quiet ? [] : deleted.deleted.map((k) => `<Deleted><Key>${escapeXml(k)}</Key></Deleted>`)),
+          ...[...denied].map((k) => `<Error><Key>${escapeXml(k)}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`),
+          ...deleted.errors.map((e) => `<Error><Key>${escapeXml(e.key)}</Key><Code>${escapeXml(e.code)}</Code><Message>${escapeXml(e.message)}</Message></Error>`),
+        ];
+        res.writeHead(200, { "content-type": "application/xml", "x-amz-request-id": randomUUID() });
+        res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${entries.join("")}</DeleteResult>`);
+        return;
+      }
     } catch (err) {
       return this.fail(res, "s3", err);
     }

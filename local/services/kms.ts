@@ -1,5 +1,7 @@
-import { evaluate, type PolicyDocument, type Statement } from "../iam/evaluate";
+import { resourcePolicyVerdict, type PolicyDocument, type ResourcePolicyVerdict } from "../iam/evaluate";
+import { callerOf, requestContext } from "../iam/enforcement";
 import { allowAll, type AccessDeniedError, type Decision, type Principal, type PrincipalRegistry } from "../iam/principals";
+import type { ResourcePolicyRecord } from "../program/provider";
 import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../program/resource-state";
 
 /**
@@ -9,9 +11,10 @@ import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../program/resource-state";
  * "kms:ViaService", "How AWS Systems Manager Parameter Store uses AWS KMS", "Encryption at rest" for SNS — AWS KMS and
  * SNS developer guides):
  *
- * - the key policy decides first: a statement naming the caller's role (or `*`) allows or denies it directly; a
- *   statement allowing the account (`arn:aws:iam::<account>:root`) hands the decision to the caller's IAM policies;
- *   a key whose policy does neither cannot be used by the caller, whatever its IAM policies say;
+ * - an explicit Deny in the caller's IAM policies or in the key policy wins; otherwise a key-policy statement naming
+ *   the caller's role or session (or `*`) allows it directly; a statement allowing the account
+ *   (`arn:aws:iam::<account>:root`) hands the decision to the caller's IAM policies; a key whose policy does neither
+ *   cannot be used by the caller, whatever its IAM policies say;
  * - the request context carries `kms:ViaService` (`<service>.<region>.amazonaws.com`), `kms:CallerAccount` and the
  *   encryption context the service uses (`kms:EncryptionContext:PARAMETER_ARN` for SSM), so a policy conditioned on
  *   them is evaluated as on AWS;
@@ -27,12 +30,6 @@ export interface KeyRecord {
   readonly managedFor?: string;
 }
 
-/** A statement of a key policy: an IAM statement with a Principal. */
-interface KeyPolicyStatement extends Statement {
-  readonly Principal?: "*" | { readonly AWS?: string | string[]; readonly Service?: string | string[] };
-}
-
-const list = <T>(value: T | readonly T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? [...value] : [value as T]);
 const ROOT = `arn:${LOCAL_PARTITION}:iam::${LOCAL_ACCOUNT}:root`;
 
 export class LocalKms {
@@ -47,6 +44,11 @@ export class LocalKms {
     const key: KeyRecord = { keyId, arn, policy: parsed ?? defaultKeyPolicy() };
     this.keys.set(keyId, key);
     return key;
+  }
+
+  /** The key policies of the keys the program created, for the boot-time check of what the evaluator supports. */
+  keyPolicies(): ResourcePolicyRecord[] {
+    return [...this.keys.values()].filter((k) => !k.managedFor).map((k) => ({ type: "aws:kms/key:Key", name: k.keyId, resourceArn: k.arn, document: JSON.stringify(k.policy) }));
   }
 
   registerAlias(name: string, targetKeyId: string): void {
@@ -68,6 +70,11 @@ export class LocalKms {
   /**
    * Decides whether `principal` may perform `action` on `key` through `service` (as a service does on the caller's
    * behalf), recording the decision in the access log; throws AccessDeniedError naming KMS's reason when denied.
+   *
+   * The key policy is a resource-based policy evaluated by the same evaluator as a bucket's, with KMS's rule on top
+   * ("Determining access to an AWS KMS key"): an explicit Deny in the caller's IAM policies or the key policy wins;
+   * otherwise the key policy must allow the caller itself, or allow the account and so let IAM policies decide —
+   * an IAM Allow alone, which suffices for a bucket, does not open a key.
    */
   authorize(principals: PrincipalRegistry, principal: Principal, action: string, key: KeyRecord, service: string, encryptionContext: Record<string, string> = {}): void {
     const context: Record<string, string> = {
@@ -78,20 +85,9 @@ export class LocalKms {
     const request = { principal, service: "kms", action, resource: key.arn, context };
     // The operator stands for an administrator; a cloud booted with `enforceIam: false` checks nothing.
     if (principal.kind === "operator" || principals.authorizer === allowAll) return principals.check(request);
-    const statements = list(key.policy.Statement) as KeyPolicyStatement[];
-    const direct = statements.filter((s) => namesPrincipal(s, principal.roleArn));
-    const verdict = evaluate([{ Statement: direct.map(withoutPrincipal) }], { action, resource: key.arn, context });
-    if (verdict.allowed || /explicitly denied/.test(verdict.reason)) {
-      // The key policy itself allowed or denied this role.
-      return principals.check(request, { allowed: verdict.allowed, reason: `${verdict.reason} of the key policy of ${key.arn}`, matchedSid: verdict.matchedSid });
-    }
-    const delegating = statements.filter((s) => s.Effect === "Allow" && namesAccount(s));
-    const delegated = evaluate([{ Statement: delegating.map(withoutPrincipal) }], { action, resource: key.arn, context });
-    if (!delegated.allowed) {
-      const decision: Decision = { allowed: false, reason: `the key policy of ${key.arn} neither allows ${principal.roleArn} nor lets IAM policies allow ${action}` };
-      return principals.check(request, decision);
-    }
-    principals.check(request);
+    const identity = principals.authorizer(request);
+    const keyPolicy = resourcePolicyVerdict(key.policy, { action, resource: key.arn, context: requestContext(request, this.region), caller: callerOf(principal) });
+    principals.check(request, keyDecision(action, identity, keyPolicy));
   }
 
   private managedKey(service: string): KeyRecord {
@@ -113,7 +109,7 @@ export class LocalKms {
             Action: ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
             Resource: "*",
             Condition: { StringEquals: { "kms:ViaService": `${service}.${this.region}.amazonaws.com`, "kms:CallerAccount": LOCAL_ACCOUNT } },
-          } as KeyPolicyStatement,
+          },
         ],
       },
     };
@@ -125,7 +121,7 @@ export class LocalKms {
 
 /** The default key policy KMS gives a key created without one: the account's IAM policies decide. */
 export function defaultKeyPolicy(): PolicyDocument {
-  return { Version: "2012-10-17", Statement: [{ Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: { AWS: ROOT }, Action: "kms:*", Resource: "*" } as KeyPolicyStatement] };
+  return { Version: "2012-10-17", Statement: [{ Sid: "Enable IAM User Permissions", Effect: "Allow", Principal: { AWS: ROOT }, Action: "kms:*", Resource: "*" }] };
 }
 
 /** A key a service was told to use does not exist (KMS's NotFoundException, wrapped by the calling service). */
@@ -136,15 +132,17 @@ export function kmsDeniedMessage(error: AccessDeniedError): string {
   return `${error.message} (Service: AWSKMS; Status Code: 400; Error Code: AccessDeniedException)`;
 }
 
-function namesPrincipal(s: KeyPolicyStatement, roleArn: string): boolean {
-  if (s.Principal === "*") return true;
-  return list(s.Principal?.AWS).some((p) => p === "*" || p === roleArn);
-}
-
-function namesAccount(s: KeyPolicyStatement): boolean {
-  return s.Principal !== "*" && list(s.Principal?.AWS).some((p) => p === ROOT || p === LOCAL_ACCOUNT);
-}
-
-function withoutPrincipal({ Principal: _, ...statement }: KeyPolicyStatement): Statement {
-  return statement;
+/** The IAM decision and the key policy's verdict combined as KMS combines them (see `LocalKms.authorize`). */
+function keyDecision(action: string, identity: Decision, keyPolicy: ResourcePolicyVerdict): Decision {
+  if (!identity.allowed && identity.policy !== undefined) return identity;
+  switch (keyPolicy.effect) {
+    case "deny":
+      return { allowed: false, matchedSid: keyPolicy.matchedSid, policy: "resource-based", reason: "with an explicit deny in a resource-based policy" };
+    case "allow":
+      return { allowed: true, matchedSid: keyPolicy.matchedSid, policy: "resource-based", reason: `allowed by statement ${keyPolicy.matchedSid ?? "(no Sid)"} of the key policy` };
+    case "delegate":
+      return identity;
+    case "none":
+      return { allowed: false, reason: `because no resource-based policy allows the ${action} action` };
+  }
 }

@@ -112,7 +112,7 @@ describe("local AWS front door", function () {
       const asked: string[] = [];
       cloud.principals.authorizer = (r) => {
         asked.push(`${r.principal.name} ${r.action} ${r.resource}`);
-        return { allowed: false, reason: "no identity-based policy allows the action" };
+        return { allowed: false, reason: "because no identity-based policy allows the action" };
       };
       const config = { ...cloud.clientConfig(), maxAttempts: 1 };
       const ddb = new DynamoDBClient(config);

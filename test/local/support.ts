@@ -58,8 +58,6 @@ export const SHARED_CLOUD_OPTIONS: LocalCloudOptions = {
 };
 
 let shared: Promise<LocalCloud> | undefined;
-/** Which test files used the shared cloud (the least-privilege check needs all of them). */
-export const sharedCloudUsers = new Set<string>();
 /** Denials a test caused on purpose (principal, action); any other denial fails the run. */
 export const expectedDenials: Array<{ principal: string; action: string }> = [];
 /** One line per fault-matrix scenario, printed once at the end of the run. */
@@ -68,10 +66,10 @@ export const faultMatrixSummary: Array<{ scenario: string; expected: string; got
 /**
  * The one local cloud of the real program (index.ts, dev stack) that the end-to-end and fault-matrix files share:
  * booted on first use, stopped by the root hook (test/local/hooks.ts). Tests keep apart by their own order ids,
- * job ids and SKUs.
+ * job ids and SKUs. `_file` names the calling file for the reader; which files ran, the least-privilege check reads
+ * from mocha itself (hooks.ts `scenarioCoverage`).
  */
-export function sharedCloud(user: string): Promise<LocalCloud> {
-  sharedCloudUsers.add(user);
+export function sharedCloud(_file: string): Promise<LocalCloud> {
   return bootSharedCloud();
 }
 

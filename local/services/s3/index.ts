@@ -2,7 +2,7 @@ import * as fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { LOCAL_PARTITION } from "../../program/resource-state";
 import { Access } from "../errors";
 import { S3Semantics, type S3Caller } from "./semantics";
@@ -84,6 +84,16 @@ export class LocalS3 {
       token = out.NextContinuationToken;
     } while (token);
     return keys;
+  }
+
+  /** Deletes keys straight from the store (DeleteObjects, for the keys the caller may delete): what was deleted, what failed. */
+  async deleteObjects(bucket: string, keys: readonly string[]): Promise<{ deleted: string[]; errors: Array<{ key: string; code: string; message: string }> }> {
+    if (keys.length === 0) return { deleted: [], errors: [] };
+    const out = await this.client!.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
+    return {
+      deleted: (out.Deleted ?? []).map((d) => d.Key!),
+      errors: (out.Errors ?? []).map((e) => ({ key: e.Key!, code: e.Code ?? "InternalError", message: e.Message ?? "" })),
+    };
   }
 
   /** The IAM action and resource of a REST request (path-style: /bucket/key). */

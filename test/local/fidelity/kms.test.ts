@@ -158,32 +158,45 @@ describe("fidelity: KMS keys are evaluated for the services that use them", func
       return undefined;
     };
 
+    const refused = (reason: string) => `User: arn:aws:sts::${LOCAL_ACCOUNT}:assumed-role/reader/reader is not authorized to perform: kms:Decrypt on resource: ${keyArn} ${reason}`;
+    const keyPolicy = (...statements: object[]) => ({ Version: "2012-10-17", Statement: statements }) as unknown as PolicyDocument;
+    const account = { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${LOCAL_ACCOUNT}:root` }, Action: "kms:*", Resource: "*" };
+
     it("lets IAM decide under the default key policy: allowed with kms:Decrypt, denied without", () => {
       const granted = setup([allowDecrypt]);
       expect(denial(() => granted.kms.authorize(granted.principals, granted.reader, "kms:Decrypt", granted.key, "ssm"))).to.equal(undefined);
       const bare = setup([]);
-      expect(denial(() => bare.kms.authorize(bare.principals, bare.reader, "kms:Decrypt", bare.key, "ssm"))).to.contain("kms:Decrypt");
+      expect(denial(() => bare.kms.authorize(bare.principals, bare.reader, "kms:Decrypt", bare.key, "ssm"))).to.equal(refused("because no identity-based policy allows the kms:Decrypt action"));
     });
 
     it("denies a role IAM allows when the key policy neither names it nor delegates to the account", () => {
-      const only = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${LOCAL_ACCOUNT}:role/someone-else` }, Action: "kms:*", Resource: "*" }] } as unknown as PolicyDocument;
+      const only = keyPolicy({ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${LOCAL_ACCOUNT}:role/someone-else` }, Action: "kms:*", Resource: "*" });
       const { principals, reader, kms, key } = setup([allowDecrypt], only);
-      expect(denial(() => kms.authorize(principals, reader, "kms:Decrypt", key, "ssm"))).to.contain("neither allows").and.contain(roleArn);
+      expect(denial(() => kms.authorize(principals, reader, "kms:Decrypt", key, "ssm"))).to.equal(refused("because no resource-based policy allows the kms:Decrypt action"));
     });
 
-    it("allows a role the key policy names, with no IAM grant, and lets the key policy's explicit deny win over IAM", () => {
-      const names = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: roleArn }, Action: "kms:Decrypt", Resource: "*" }] } as unknown as PolicyDocument;
-      const direct = setup([], names);
-      expect(denial(() => direct.kms.authorize(direct.principals, direct.reader, "kms:Decrypt", direct.key, "ssm"))).to.equal(undefined);
-      const denies = {
-        Version: "2012-10-17",
-        Statement: [
-          { Effect: "Allow", Principal: { AWS: `arn:aws:iam::${LOCAL_ACCOUNT}:root` }, Action: "kms:*", Resource: "*" },
-          { Effect: "Deny", Principal: { AWS: roleArn }, Action: "kms:Decrypt", Resource: "*" },
-        ],
-      } as unknown as PolicyDocument;
-      const denied = setup([allowDecrypt], denies);
-      expect(denial(() => denied.kms.authorize(denied.principals, denied.reader, "kms:Decrypt", denied.key, "ssm"))).to.contain("explicitly denied");
+    it("allows a role the key policy names by role or session, with no IAM grant, and lets the key policy's explicit deny win over IAM", () => {
+      for (const principal of [roleArn, `arn:aws:sts::${LOCAL_ACCOUNT}:assumed-role/reader/reader`]) {
+        const direct = setup([], keyPolicy({ Sid: "Reader", Effect: "Allow", Principal: { AWS: principal }, Action: "kms:Decrypt", Resource: "*" }));
+        expect(denial(() => direct.kms.authorize(direct.principals, direct.reader, "kms:Decrypt", direct.key, "ssm")), principal).to.equal(undefined);
+        expect(direct.principals.accessLog.at(-1), principal).to.deep.include({ allowed: true, matchedSid: "Reader" });
+      }
+      const denied = setup([allowDecrypt], keyPolicy(account, { Sid: "NoReader", Effect: "Deny", Principal: { AWS: roleArn }, Action: "kms:Decrypt", Resource: "*" }));
+      expect(denial(() => denied.kms.authorize(denied.principals, denied.reader, "kms:Decrypt", denied.key, "ssm"))).to.equal(refused("with an explicit deny in a resource-based policy"));
+    });
+
+    // IAM User Guide, "Policy evaluation logic": an explicit deny in any policy overrides an allow, the key policy's too.
+    it("lets an explicit deny in the role's IAM policy win over a key policy that names the role", () => {
+      const denyDecrypt: PolicyDocument = { Version: "2012-10-17", Statement: [{ Effect: "Deny", Action: "kms:Decrypt", Resource: "*" }] };
+      const { principals, reader, kms, key } = setup([denyDecrypt], keyPolicy({ Effect: "Allow", Principal: { AWS: roleArn }, Action: "kms:Decrypt", Resource: "*" }));
+      expect(denial(() => kms.authorize(principals, reader, "kms:Decrypt", key, "ssm"))).to.equal(refused("with an explicit deny in an identity-based policy"));
+    });
+
+    it("evaluates key-policy conditions on the request's kms:ViaService and global keys", () => {
+      const viaSsm = keyPolicy({ Effect: "Allow", Principal: "*", Action: "kms:Decrypt", Resource: "*", Condition: { StringEquals: { "kms:ViaService": `ssm.${region}.amazonaws.com` }, ArnEquals: { "aws:PrincipalArn": roleArn } } });
+      const { principals, reader, kms, key } = setup([], viaSsm);
+      expect(denial(() => kms.authorize(principals, reader, "kms:Decrypt", key, "ssm"))).to.equal(undefined);
+      expect(denial(() => kms.authorize(principals, reader, "kms:Decrypt", key, "sns"))).to.equal(refused("because no resource-based policy allows the kms:Decrypt action"));
     });
 
     it("lets any principal of the account use the AWS-managed key through its own service only", () => {
@@ -191,7 +204,9 @@ describe("fidelity: KMS keys are evaluated for the services that use them", func
       const managed = kms.resolve(undefined, "ssm");
       expect(kms.resolve("alias/aws/ssm", "ssm")).to.equal(managed);
       expect(denial(() => kms.authorize(principals, reader, "kms:Decrypt", managed, "ssm"))).to.equal(undefined);
-      expect(denial(() => kms.authorize(principals, reader, "kms:Decrypt", managed, "sns"))).to.contain("kms:Decrypt");
+      expect(denial(() => kms.authorize(principals, reader, "kms:Decrypt", managed, "sns"))).to.equal(
+        `User: arn:aws:sts::${LOCAL_ACCOUNT}:assumed-role/reader/reader is not authorized to perform: kms:Decrypt on resource: ${managed.arn} because no resource-based policy allows the kms:Decrypt action`,
+      );
     });
 
     it("resolves a key by id, ARN and alias, and names a key that does not exist", () => {
