@@ -73,9 +73,11 @@ describe("IAM denials for every kind of principal (mini program)", function () {
       const restore = cloud.iam.revoke(flow(), "sqs:SendMessage");
       try {
         const execution = await cloud.run("mini-flow", { scenario: "queue", id: "denied-1" });
-        // Which error name AWS gives a denied integration call is issue 10's item 4; the cause is IAM's message.
-        expect(execution.status).to.equal("FAILED");
-        expect(execution.error?.cause).to.equal(refused("mini-flow-role/mini-flow", "sqs:SendMessage", cloud.sqs.queueArnFor(cloud.output("queueUrl"))));
+        // The integration's error name (see fidelity/step-functions-denials.test.ts); the cause is IAM's message and SQS's code.
+        expect([execution.status, execution.error?.error]).to.deep.equal(["FAILED", "SQS.AmazonSQSException"]);
+        expect(execution.error?.cause).to.match(
+          new RegExp(`^${escape(refused("mini-flow-role/mini-flow", "sqs:SendMessage", cloud.sqs.queueArnFor(cloud.output("queueUrl"))))} \\(Service: AmazonSQS; Status Code: 403; Error Code: AccessDenied; `),
+        );
         expect(cloud.sqs.messages(cloud.output("queueUrl")).filter((m) => m.body.includes("denied-1"))).to.deep.equal([]);
       } finally {
         restore();
@@ -95,9 +97,11 @@ describe("IAM denials for every kind of principal (mini program)", function () {
       try {
         const execution = await cloud.run("mini-flow", { scenario: "ecs", mode: "succeed", job: {} });
         const taskDefinition = cloud.provider.ofType("aws:ecs/taskDefinition:TaskDefinition")[0].state.arn as string;
-        // Do-ecs catches States.ALL; which error name AWS gives a denied integration call is issue 10's item 4.
+        // Do-ecs catches States.ALL.
         expect(execution.path).to.deep.equal(["Route", "Do-ecs", "Caught", "Done"]);
-        expect((execution.output as { error: { Cause: string } }).error.Cause).to.equal(refused("mini-flow-role/mini-flow", "ecs:RunTask", taskDefinition));
+        const caught = (execution.output as { error: { Error: string; Cause: string } }).error;
+        expect(caught.Error).to.equal("ECS.AccessDeniedException");
+        expect(caught.Cause).to.match(new RegExp(`^${escape(refused("mini-flow-role/mini-flow", "ecs:RunTask", taskDefinition))} \\(Service: AmazonECS; Status Code: 400; Error Code: AccessDeniedException; `));
         expect(cloud.ecs.tasks.length, "no task started").to.equal(tasksBefore);
         const cluster = cloud.provider.ofType("aws:ecs/cluster:Cluster")[0].state.arn as string;
         expect(cloud.principals.accessLog.filter((a) => a.action === "ecs:RunTask").at(-1)).to.deep.include({ allowed: false, context: { "ecs:cluster": cluster } });
@@ -184,3 +188,8 @@ describe("IAM denials for every kind of principal (mini program)", function () {
     });
   });
 });
+
+/** `text` as a regular expression matching itself. */
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
