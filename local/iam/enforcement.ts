@@ -46,6 +46,13 @@ export interface IamEnforcerOptions {
 export class IamEnforcer {
   /** Policies replaced for a while (a test taking a grant away from a running cloud), by role name. */
   private readonly overrides = new Map<string, PolicyDocument[]>();
+  /**
+   * Decisions already made, by principal, action, resource and context: the same request is decided the same way
+   * while the policies stay as they are (every order repeats the same few dozen). Cleared when a policy is added or
+   * overridden; bounded by DECISION_CACHE_SIZE.
+   */
+  private readonly decisions = new Map<string, Decision>();
+  private policiesSeen = "";
 
   constructor(
     private readonly rolePolicies: readonly RolePolicyRecord[],
@@ -62,9 +69,23 @@ export class IamEnforcer {
   readonly authorize: Authorizer = (request: AccessRequest): Decision => {
     if (request.principal.kind === "operator") return { allowed: true, reason: "the operator is an administrator" };
     const context = requestContext(request, this.options.region ?? "us-east-1");
+    const seen = `${this.rolePolicies.length}/${this.options.resourcePolicies?.length ?? 0}`;
+    if (seen !== this.policiesSeen || this.decisions.size >= DECISION_CACHE_SIZE) {
+      this.decisions.clear();
+      this.policiesSeen = seen;
+    }
+    const key = `${request.principal.kind}:${request.principal.name}\n${request.principal.roleArn}\n${request.action}\n${request.resource}\n${JSON.stringify(context)}`;
+    const known = this.decisions.get(key);
+    if (known) return known;
+    const decision = this.decide(request, context);
+    this.decisions.set(key, decision);
+    return decision;
+  };
+
+  private decide(request: AccessRequest, context: Record<string, string>): Decision {
     const result = evaluate(this.policiesOf(request.principal.roleArn), { action: request.action, resource: request.resource, context, caller: callerOf(request.principal) }, this.resourcePolicyOf(request.resource));
     return { allowed: result.allowed, reason: result.reason, matchedSid: result.matchedSid, ...(result.policy ? { policy: result.policy } : {}) };
-  };
+  }
 
   /**
    * The resource-based policy governing an ARN: the bucket's policy for the bucket and every object in it, the topic's
@@ -116,12 +137,17 @@ export class IamEnforcer {
     const roleName = roleNameOf(principal.roleArn);
     const before = this.overrides.get(roleName);
     this.overrides.set(roleName, edit(this.policiesOf(principal.roleArn)));
+    this.decisions.clear();
     return () => {
       if (before) this.overrides.set(roleName, before);
       else this.overrides.delete(roleName);
+      this.decisions.clear();
     };
   }
 }
+
+/** At most this many remembered decisions (a few MB); the cache starts again when full. */
+const DECISION_CACHE_SIZE = 10_000;
 
 /** One principal's granted statements, for the IAM log. */
 export interface PrincipalGrants {
