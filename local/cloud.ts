@@ -13,6 +13,7 @@ import { LocalS3 } from "./services/s3";
 import { LocalSns } from "./services/sns";
 import { LocalSqs } from "./services/sqs";
 import { LocalSsm } from "./services/ssm";
+import { StepFunctionsApi } from "./services/step-functions";
 import { collectStates, ExecutionRecord, SfnRuntime } from "./runtimes/step-functions/runtime";
 import { loadStackConfig, PAYMENT_GATEWAY_SECRET_KEY, PAYMENT_GATEWAY_URL_KEY, readProjectName, StackConfig, substitutableKeys } from "./program/stack-config";
 
@@ -128,6 +129,7 @@ export class LocalCloud {
       dynamodb: (principal, operation, input) => this.callDynamoDb(principal, operation, input),
       clock: this.clock,
     });
+    const sfnApi = new StepFunctionsApi(this.sfn);
     this.frontDoor = new FrontDoor({
       principals: this.principals,
       dynamodb: this.dynamodb,
@@ -135,7 +137,7 @@ export class LocalCloud {
       sns: this.sns,
       sqs: this.sqs,
       ssm: this.ssm,
-      sfn: { api: (op, input, p) => this.sfn.api(op, input, p), describe: (op, input) => this.sfn.describe(op, input) },
+      sfn: { api: (op, input, p) => sfnApi.handle(op, input, p), describe: (op, input) => sfnApi.describe(op, input) },
       ecsAgent: (kind, taskId, rest) => this.ecs.agent(kind, taskId, rest),
     });
     this.provider = new LocalProvider({

@@ -156,7 +156,17 @@ export class LocalProvider {
       case "aws:sfn/stateMachine:StateMachine": {
         const definition = parseJson(inputs.definition) as StateMachineDefinition | undefined;
         if (!definition) throw new Error(`state machine ${state.name}: \`definition\` is not valid JSON`);
-        s.sfn.register({ name: state.name, arn: state.arn, definition, roleArn: inputs.roleArn, type: inputs.type ?? "STANDARD" });
+        s.sfn.register({
+          name: state.name,
+          arn: state.arn,
+          definition,
+          roleArn: inputs.roleArn,
+          type: inputs.type ?? "STANDARD",
+          tags: stringMap(inputs.tags),
+          loggingConfiguration: inputs.loggingConfiguration,
+          tracingEnabled: !!inputs.tracingConfiguration?.enabled,
+          creationDate: Date.now(),
+        });
         return true;
       }
       case "aws:ecs/cluster:Cluster":
