@@ -14,6 +14,8 @@ import { LocalSns } from "./services/sns";
 import { LocalSqs } from "./services/sqs";
 import { LocalSsm } from "./services/ssm";
 import { StepFunctionsApi } from "./services/step-functions";
+import { EcsApi } from "./services/ecs";
+import { LambdaApi } from "./services/lambda";
 import { collectStates, ExecutionRecord, SfnRuntime } from "./runtimes/step-functions/runtime";
 import { loadStackConfig, PAYMENT_GATEWAY_SECRET_KEY, PAYMENT_GATEWAY_URL_KEY, readProjectName, StackConfig, substitutableKeys } from "./program/stack-config";
 
@@ -139,6 +141,7 @@ export class LocalCloud {
       ssm: this.ssm,
       sfn: { api: (op, input, p) => sfnApi.handle(op, input, p), describe: (op, input) => sfnApi.describe(op, input) },
       ecsAgent: (kind, taskId, rest) => this.ecs.agent(kind, taskId, rest),
+      endpoints: { lambda: new LambdaApi(this.lambda, region), ecs: new EcsApi(this.ecs) },
     });
     this.provider = new LocalProvider({
       region,
