@@ -1,4 +1,5 @@
 import * as DynamoDb from "@aws-sdk/client-dynamodb";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
 import { LocalClock } from "./clock";
 import { EcsRuntime } from "./runtimes/ecs/runtime";
@@ -52,6 +53,8 @@ export interface LocalCloudOptions {
   readonly buildImages?: boolean;
   /** Print the program's own output. @default false */
   readonly verbose?: boolean;
+  /** The front door's port on 127.0.0.1 (0: any free one). A port in use fails the boot with code EADDRINUSE. @default 0 */
+  readonly port?: number;
   /**
    * Decide every request of a function, task or state machine against its role's generated identity policy
    * (AccessDenied otherwise). The operator is always allowed. @default true
@@ -91,6 +94,8 @@ export class LocalCloud {
   /** True when the boot replayed the cached resource graph instead of running the program. */
   graphCached = false;
   private readonly dynamoClients = new Map<string, DynamoDb.DynamoDBClient>();
+  /** Unsigned routes under /_local/ on the front door (set by `serve` for its control endpoint). */
+  localRoutes?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
 
   constructor(
     readonly region: string,
@@ -142,6 +147,7 @@ export class LocalCloud {
       sfn: { api: (op, input, p) => sfnApi.handle(op, input, p), describe: (op, input) => sfnApi.describe(op, input) },
       ecsAgent: (kind, taskId, rest) => this.ecs.agent(kind, taskId, rest),
       endpoints: { lambda: new LambdaApi(this.lambda, region), ecs: new EcsApi(this.ecs) },
+      localRoutes: (req, res, url) => this.localRoutes?.(req, res, url) ?? false,
     });
     this.provider = new LocalProvider({
       region,
@@ -234,7 +240,7 @@ export class LocalCloud {
     }
     this.config = { ...base, values: { ...base.values, ...overrides }, notes: [...base.notes, ...Object.entries(overrides).map(([k, v]) => `${k}: overridden for the local cloud (${v})`)] };
     await Promise.all([this.dynamodb.start(), this.s3.start()]);
-    await this.frontDoor.start();
+    await this.frontDoor.start(o.port ?? 0);
     const deployed = await deployProgramCached(this.provider, {
       entry: o.entry ?? "index.ts",
       projectDir: this.projectDir,

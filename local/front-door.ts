@@ -43,6 +43,8 @@ export interface FrontDoorServices {
   readonly ecsAgent?: (kind: "metadata" | "credentials", taskId: string, rest: string) => unknown;
   /** Services that answer whole requests themselves (Lambda, ECS), by SigV4 signing name. */
   readonly endpoints?: Readonly<Record<string, ServiceEndpoint>>;
+  /** Unsigned local routes under /_local/ (the `serve` control endpoint): true when the route answered. */
+  readonly localRoutes?: (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => boolean;
 }
 
 /** Where the ECS agent's endpoints are served (ECS_CONTAINER_METADATA_URI_V4, AWS_CONTAINER_CREDENTIALS_FULL_URI). */
@@ -82,7 +84,12 @@ export class FrontDoor {
       });
     });
     server.keepAliveTimeout = 30_000;
-    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (err: NodeJS.ErrnoException) =>
+        reject(err.code === "EADDRINUSE" ? Object.assign(new Error(`port ${port} is already in use on 127.0.0.1 (another local cloud? choose another with --port)`), { code: err.code }) : err),
+      );
+      server.listen(port, "127.0.0.1", resolve);
+    });
     this.server = server;
     return this.url;
   }
@@ -107,6 +114,7 @@ export class FrontDoor {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://local");
     if (url.pathname.startsWith(`${ECS_AGENT_PATH}/`)) return this.serveEcsAgent(req, res, url);
+    if (url.pathname.startsWith("/_local/") && this.services.localRoutes?.(req, res, url)) return;
     const credential = parseCredential(req.headers.authorization, url.searchParams);
     const service = credential?.service ?? guessService(req);
     this.counts[service] = (this.counts[service] ?? 0) + 1;
