@@ -4,18 +4,25 @@
  *
  *   npx tsx bench/local-orders.ts [--orders 1000] [--environments 2]
  *
- * Target: ≥ 100 orders/s on 2 cores. All orders are submitted at once, as a burst; each function may run
- * `--environments` workers at a time (the local cloud's per-function limit), later invocations queue. On 2 cores,
- * 2 environments per function were fastest (1: 91/s, 2: 107/s, 3: 102/s, 4: 93/s for 1,000 orders): every worker
- * thread competes for the same cores, and each one's cold start costs ~0.5 s of CPU.
+ * Target: ≥ 100 orders/s on 2 cores, i.e. ≤ 20 ms of CPU per order in all. All orders are submitted at once, as a
+ * burst; each function may run `--environments` environments (processes) at a time, later invocations queue.
+ *
+ * Prints what the next regression needs to be visible: CPU per order on the main thread (the front door, IAM, the
+ * state machine interpreter, dynalite, s3rver, the gateway) and in all (main process plus every function
+ * environment's process), each function's CPU per invocation, and the top five consumers of the main thread's CPU
+ * from a V8 profile of the run (`--no-profile` to leave the profiler out; it costs a few per cent).
  */
 import { parseArgs } from "node:util";
 import { startLocalCloud } from "../local/cloud";
 import { invocationStats, median, percentile, table } from "../local/report";
+import { sampleProcess } from "../local/runtimes/process-limits";
 import { Operator } from "../local/scenarios";
+import { profileMainThread, type Consumer } from "./cpu-profile";
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { orders: { type: "string", default: "1000" }, environments: { type: "string", default: "2" } } });
+  const { values } = parseArgs({
+    options: { orders: { type: "string", default: "1000" }, environments: { type: "string", default: "2" }, "no-profile": { type: "boolean", default: false } },
+  });
   const count = Number(values.orders);
   const environments = Number(values.environments);
   if (!Number.isInteger(count) || count < 1) throw new Error("--orders must be a positive integer");
@@ -37,26 +44,55 @@ async function main(): Promise<void> {
       shipTo: { name: "Bench", line1: "1 Load St", city: "Berlin", postalCode: "10115", country: "DE" },
     }));
 
-    const cpuBefore = process.cpuUsage();
+    const environmentsCpuMs = () =>
+      cloud.lambda.functions().reduce((sum, fn) => sum + cloud.lambda.environmentsOf(fn.name).reduce((s, env) => s + (sampleProcess(env.pid)?.cpuMs ?? 0), 0), 0);
+    const childrenBefore = environmentsCpuMs();
+    const processBefore = process.cpuUsage();
+    const threadBefore = process.threadCpuUsage();
     const started = performance.now();
-    const runs = await operator.placeOrders(orders);
+    const place = () => operator.placeOrders(orders);
+    let runs: Awaited<ReturnType<typeof place>>;
+    let consumers: Consumer[] = [];
+    if (values["no-profile"]) runs = await place();
+    else ({ result: runs, consumers } = await profileMainThread(place));
     const seconds = (performance.now() - started) / 1000;
-    const cpu = process.cpuUsage(cpuBefore);
+    const thread = process.threadCpuUsage(threadBefore);
+    const processCpu = process.cpuUsage(processBefore);
+    // Environments started during the run count from zero; none is stopped before this reading.
+    const childrenMs = environmentsCpuMs() - childrenBefore;
+    const mainMs = (thread.user + thread.system) / 1000;
+    const processMs = (processCpu.user + processCpu.system) / 1000;
+    const totalMs = processMs + childrenMs;
 
     const completed = runs.filter((r) => r.execution.status === "SUCCEEDED" && r.orderStatus === "COMPLETED").length;
     const latencies = runs.map((r) => (r.execution.stopDate ?? 0) - r.execution.startDate);
+    const perOrder = (ms: number) => `${(ms / count).toFixed(1)} ms`;
     process.stdout.write(
       [
         "",
         `${count} orders in ${seconds.toFixed(2)} s → ${(count / seconds).toFixed(0)} orders/s (${completed} COMPLETED, ${count - completed} other)`,
         `execution latency: median ${median(latencies).toFixed(0)} ms, p95 ${percentile(latencies, 95).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms`,
-        `main-thread CPU: ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s over ${seconds.toFixed(1)} s wall; front door requests: ${JSON.stringify(cloud.frontDoor.counts)}`,
+        `CPU per order: main thread ${perOrder(mainMs)}, main process ${perOrder(processMs)} (other threads: GC, libuv pool), function environments ${perOrder(childrenMs)}, total ${perOrder(totalMs)}`,
+        `CPU over ${seconds.toFixed(1)} s wall: main thread ${(mainMs / 1000).toFixed(1)} s, in all ${(totalMs / 1000).toFixed(1)} s (${(totalMs / 1000 / seconds).toFixed(2)} cores busy)`,
+        `front door requests: ${JSON.stringify(cloud.frontDoor.counts)}`,
         "",
+        ...(consumers.length === 0
+          ? []
+          : [
+              "main thread's top five consumers (self time in the V8 profile):",
+              table(
+                ["consumer", "ms", "share", "ms per order"],
+                consumers.slice(0, 5).map((c) => [c.name, c.selfMs.toFixed(0), `${(c.share * 100).toFixed(1)} %`, (c.selfMs / count).toFixed(2)]),
+              ),
+              "",
+            ]),
         table(
-          ["function", "cold", "warm", "cold ms (init+run, median)", "init ms (median)", "warm ms (median)", "warm p95 ms"],
+          ["function", "cold", "warm", "cold ms (init+run, median)", "init ms (median)", "warm ms (median)", "warm p95 ms", "CPU ms per invocation (median)"],
           invocationStats(cloud.lambda.invocations).map((s) => {
-            const warm = cloud.lambda.invocations.filter((r) => r.functionName === s.functionName && !r.cold).map((r) => r.durationMs);
-            return [s.functionName, String(s.cold), String(s.warm), s.coldMedianMs.toFixed(0), s.initMedianMs.toFixed(0), s.warmMedianMs.toFixed(1), percentile(warm, 95).toFixed(1)];
+            const mine = cloud.lambda.invocations.filter((r) => r.functionName === s.functionName);
+            const warm = mine.filter((r) => !r.cold).map((r) => r.durationMs);
+            const cpu = mine.map((r) => r.cpuMs ?? 0);
+            return [s.functionName, String(s.cold), String(s.warm), s.coldMedianMs.toFixed(0), s.initMedianMs.toFixed(0), s.warmMedianMs.toFixed(1), percentile(warm, 95).toFixed(1), median(cpu).toFixed(1)];
           }),
         ),
         "",

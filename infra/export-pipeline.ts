@@ -47,6 +47,8 @@ export interface ExportPipelineArgs {
   };
   /** Days every log group of the pipeline keeps its logs. */
   readonly logRetentionDays: number;
+  /** Let `pulumi destroy` delete the documents bucket with every object version, and the worker's images. @default false */
+  readonly forceDestroy?: boolean;
   /** Level of the handlers' structured logger. */
   readonly logLevel: string;
   /** Topic the alarms notify. */
@@ -72,6 +74,7 @@ export function exportPipelineArgs(settings: Settings, wiring: { readonly namePr
       startupAllowanceSeconds: settings.fargateStartupAllowanceSeconds,
     },
     logRetentionDays: settings.logRetentionDays,
+    forceDestroy: settings.forceDestroy,
     logLevel: settings.logLevel,
     alarmTopicArn: wiring.alarmTopicArn,
   };
@@ -114,7 +117,8 @@ export class ExportPipeline extends pulumi.ComponentResource {
   }
 
   private createBucket(name: string, args: ExportPipelineArgs): aws.s3.Bucket {
-    const bucket = new aws.s3.Bucket(`${name}-documents`, { forceDestroy: false }, { parent: this });
+    // A versioned bucket cannot be deleted while it holds any object version: forceDestroy empties it first.
+    const bucket = new aws.s3.Bucket(`${name}-documents`, { forceDestroy: args.forceDestroy ?? false }, { parent: this });
     new aws.s3.BucketOwnershipControls(`${name}-documents-ownership`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, { parent: this });
     const publicAccess = new aws.s3.BucketPublicAccessBlock(
       `${name}-documents-public-access`,
@@ -143,8 +147,12 @@ export class ExportPipeline extends pulumi.ComponentResource {
           },
           { id: "expire-parts", status: "Enabled", filter: { prefix: PARTS_PREFIX }, expiration: { days: 1 }, noncurrentVersionExpiration: { noncurrentDays: 1 } },
           { id: "expire-old-document-versions", status: "Enabled", filter: { prefix: DOCUMENTS_PREFIX }, noncurrentVersionExpiration: { noncurrentDays: 30 } },
-          { id: "drop-expired-delete-markers", status: "Enabled", filter: {}, expiration: { expiredObjectDeleteMarker: true } },
-          { id: "abort-incomplete-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
+          // `prefix: ""` is the whole bucket, said explicitly: an empty `filter: {}` has been warned about or refused
+          // by the upstream Terraform provider (hashicorp/terraform-provider-aws#42112, #42624), and S3 drops an empty
+          // filter when the rule is saved elsewhere (terraform-aws-modules/terraform-aws-s3-bucket#262), a diff on
+          // the next preview.
+          { id: "drop-expired-delete-markers", status: "Enabled", filter: { prefix: "" }, expiration: { expiredObjectDeleteMarker: true } },
+          { id: "abort-incomplete-uploads", status: "Enabled", filter: { prefix: "" }, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
         ],
       },
       { parent: this },
@@ -253,6 +261,7 @@ export class ExportPipeline extends pulumi.ComponentResource {
           { sid: "WriteExports", actions: ["s3:AbortMultipartUpload", "s3:PutObject"], resources: [this.objects(EXPORTS_PREFIX)] },
         ],
         logRetentionDays: args.logRetentionDays,
+        forceDestroy: args.forceDestroy,
       },
       { parent: this },
     );

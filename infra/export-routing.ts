@@ -18,7 +18,8 @@ export interface ExportRoutingInput {
  * refused before anything is billed instead of timing out with the job left RUNNING.
  *
  * - Map: the execution timeout, less every other step on that path — record the start, estimate, split, combine,
- *   record the outcome (each at its function's timeout) — and the same margin the config's path check keeps.
+ *   record the outcome (each at its function's timeout) — and the same margin the config's path check keeps; and
+ *   each chunk's bound, the format's exporter timeout, since a chunk slower than its estimate runs until then.
  * - Fargate: the worker's own deadline, the state's timeout less the start-up allowance.
  * - The worker's speed relative to each format's Lambda: rendering runs on one thread, which gets the vCPU share of
  *   the Lambda's memory (capped at one) there and of the task's CPU units (capped at one) on Fargate.
@@ -33,6 +34,8 @@ export function exportRoutingEnvironment(input: ExportRoutingInput): Record<stri
   return {
     MAP_MAX_CONCURRENCY: String(input.mapMaxConcurrency),
     MAP_SECONDS_AVAILABLE: String(Math.max(0, mapSeconds)),
+    MAP_CHUNK_SECONDS_SVG: String(f.exportSvg.timeoutSeconds),
+    MAP_CHUNK_SECONDS_PDF: String(f.exportPdf.timeoutSeconds),
     FARGATE_SECONDS_AVAILABLE: String(Math.max(0, input.fargate.timeoutSeconds - input.fargate.startupAllowanceSeconds)),
     FARGATE_SPEEDUP_SVG: speedup(f.exportSvg.memoryMb).toFixed(3),
     FARGATE_SPEEDUP_PDF: speedup(f.exportPdf.memoryMb).toFixed(3),

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as awsx from "@pulumi/awsx";
 import * as pulumi from "@pulumi/pulumi";
+import { workerContainerDefinitions } from "./export-worker-container";
 import { assumeRolePolicy, PolicyStatement, renderPolicy } from "./policy";
 
 /** The container's name in the task definition; Step Functions overrides its environment by this name. */
@@ -19,7 +20,7 @@ export interface ExportWorkerTaskArgs {
   readonly cpu: number;
   /** Fargate memory in MB, valid for `cpu`. */
   readonly memoryMb: number;
-  /** `private`: a VPC with private subnets behind one NAT gateway; `public`: the default VPC's public subnets with a public IP. */
+  /** `private`: a VPC with private subnets behind one NAT gateway; `public`: a VPC with public subnets only (no NAT) and a public IP. */
   readonly network: "private" | "public";
   /** The worker sends SendTaskHeartbeat at this interval, well inside the state's HeartbeatSeconds. */
   readonly heartbeatIntervalSeconds: number;
@@ -29,6 +30,8 @@ export interface ExportWorkerTaskArgs {
   readonly grants: readonly PolicyStatement[];
   /** Days the task's log group keeps its logs. */
   readonly logRetentionDays: number;
+  /** Let `pulumi destroy` delete the image repository with the images in it. @default false */
+  readonly forceDestroy?: boolean;
 }
 
 /**
@@ -54,7 +57,7 @@ export class ExportWorkerTask extends pulumi.ComponentResource {
   constructor(name: string, args: ExportWorkerTaskArgs, opts?: pulumi.ComponentResourceOptions) {
     super("order-pipeline:exports:ExportWorkerTask", name, {}, opts);
     validate(args);
-    this.repository = this.createRepository(name);
+    this.repository = this.createRepository(name, args);
     this.image = this.createImage(name);
     this.cluster = new aws.ecs.Cluster(`${name}-cluster`, { settings: [{ name: "containerInsights", value: "enabled" }] }, { parent: this });
     this.logGroup = this.createLogGroup(name, args);
@@ -98,10 +101,11 @@ export class ExportWorkerTask extends pulumi.ComponentResource {
     );
   }
 
-  private createRepository(name: string): aws.ecr.Repository {
+  private createRepository(name: string, args: ExportWorkerTaskArgs): aws.ecr.Repository {
     const repository = new aws.ecr.Repository(
       `${name}-repo`,
-      { imageScanningConfiguration: { scanOnPush: true }, imageTagMutability: "MUTABLE", forceDelete: false },
+      // ECR refuses to delete a repository that still holds images unless forced.
+      { imageScanningConfiguration: { scanOnPush: true }, imageTagMutability: "MUTABLE", forceDelete: args.forceDestroy ?? false },
       { parent: this },
     );
     new aws.ecr.LifecyclePolicy(
@@ -181,26 +185,7 @@ export class ExportWorkerTask extends pulumi.ComponentResource {
     const containerDefinitions = pulumi
       .all([this.image.imageUri, this.logGroup.name, region.region, environment])
       .apply(([image, logGroup, regionName, env]) =>
-        JSON.stringify([
-          {
-            name: EXPORT_WORKER_CONTAINER,
-            image,
-            essential: true,
-            user: EXPORT_WORKER_USER,
-            readonlyRootFilesystem: true,
-            // Only /tmp is writable: a task-scoped volume on Fargate's ephemeral storage.
-            mountPoints: [{ sourceVolume: "tmp", containerPath: "/tmp", readOnly: false }],
-            environment: Object.entries(env)
-              .sort(([a], [b]) => a.localeCompare(b))
-              .map(([key, value]) => ({ name: key, value })),
-            linuxParameters: { initProcessEnabled: true },
-            stopTimeout: 30,
-            logConfiguration: {
-              logDriver: "awslogs",
-              options: { "awslogs-group": logGroup, "awslogs-region": regionName, "awslogs-stream-prefix": "export" },
-            },
-          },
-        ]),
+        workerContainerDefinitions({ name: EXPORT_WORKER_CONTAINER, image, user: EXPORT_WORKER_USER, environment: env, logGroup, region: regionName }),
       );
     return new aws.ecs.TaskDefinition(
       `${name}-task`,
@@ -222,34 +207,30 @@ export class ExportWorkerTask extends pulumi.ComponentResource {
     );
   }
 
+  /**
+   * Both networks are a VPC of the stack's own. `public` does not use the account's default VPC: many organisations
+   * delete it, and the first `up` in such an account would fail looking it up. A VPC with public subnets only costs
+   * nothing (no NAT gateway); the task reaches ECR, S3, Step Functions and CloudWatch Logs through its public IP.
+   */
   private createNetwork(name: string, args: ExportWorkerTaskArgs): { subnetIds: pulumi.Output<string[]>; securityGroup: aws.ec2.SecurityGroup } {
-    let vpcId: pulumi.Output<string>;
-    let subnetIds: pulumi.Output<string[]>;
-    if (args.network === "private") {
-      const vpc = new awsx.ec2.Vpc(
-        `${name}-vpc`,
-        { numberOfAvailabilityZones: 2, natGateways: { strategy: "Single" }, enableDnsHostnames: true },
-        { parent: this },
-      );
-      vpcId = vpc.vpcId;
-      subnetIds = vpc.privateSubnetIds;
-    } else {
-      const vpc = new awsx.ec2.DefaultVpc(`${name}-default-vpc`, {}, { parent: this });
-      vpcId = vpc.vpcId;
-      subnetIds = vpc.publicSubnetIds;
-    }
+    const vpc = new awsx.ec2.Vpc(`${name}-vpc`, vpcArgs(args.network), { parent: this });
     const securityGroup = new aws.ec2.SecurityGroup(
       `${name}-sg`,
       {
-        vpcId,
+        vpcId: vpc.vpcId,
         description: "Export worker: no inbound; HTTPS out to ECR, S3, Step Functions and CloudWatch Logs",
         ingress: [],
         egress: [{ description: "HTTPS to AWS APIs", protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: ["0.0.0.0/0"] }],
       },
       { parent: this },
     );
-    return { subnetIds, securityGroup };
+    return { subnetIds: args.network === "private" ? vpc.privateSubnetIds : vpc.publicSubnetIds, securityGroup };
   }
+}
+
+function vpcArgs(network: ExportWorkerTaskArgs["network"]): awsx.ec2.VpcArgs {
+  if (network === "private") return { numberOfAvailabilityZones: 2, natGateways: { strategy: "Single" }, enableDnsHostnames: true };
+  return { numberOfAvailabilityZones: 2, subnetStrategy: "Auto", subnetSpecs: [{ type: "Public" }], natGateways: { strategy: "None" }, enableDnsHostnames: true };
 }
 
 function validate(args: ExportWorkerTaskArgs): void {

@@ -155,6 +155,16 @@ function renderTransition(t: Transition): Record<string, unknown> {
   return t.next ? { Next: t.next } : { End: true };
 }
 
+/**
+ * `arn:…:task-definition/<family>:<revision>` → `arn:…:task-definition/<family>:*`: every revision of that family and
+ * no other family (the `:` ends the family name, which may contain only letters, digits, `-` and `_`).
+ */
+function taskDefinitionFamilyRevisions(state: string, taskDefinitionArn: string): string {
+  const revision = /^(arn:[^:]+:ecs:[^:]+:\d{12}:task-definition\/[A-Za-z0-9_-]{1,255}):\d+$/.exec(taskDefinitionArn);
+  if (!revision) throw new Error(`Task "${state}": \`taskDefinitionArn\` "${taskDefinitionArn}" must name a revision (arn:…:task-definition/<family>:<revision>)`);
+  return `${revision[1]}:*`;
+}
+
 function renderTaskCommon(props: TaskCommon): Record<string, unknown> {
   return {
     ...(props.comment ? { Comment: props.comment } : {}),
@@ -216,7 +226,12 @@ export class Workflow {
       {
         sid: "RunExportTask",
         actions: ["ecs:RunTask"],
-        resources: [props.taskDefinitionArn],
+        // Every revision of the family, not the one this definition names: an execution runs the state machine
+        // definition it started with, so one started before a deploy that registered revision N+1 still calls
+        // RunTask on revision N — and the role is updated at once. Naming the exact revision would deny those
+        // executions (and make the task definition's skipDestroy pointless). The cluster condition still keeps the
+        // grant to the one cluster.
+        resources: [taskDefinitionFamilyRevisions(name, props.taskDefinitionArn)],
         condition: { ArnEquals: { "ecs:cluster": props.clusterArn } },
       },
       {

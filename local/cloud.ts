@@ -8,12 +8,14 @@ import { IamEnforcer, IamLog, iamLog } from "./iam/enforcement";
 import { LambdaRuntime } from "./runtimes/lambda/runtime";
 import { PaymentGateway, SANDBOX_API_KEY, startPaymentGateway } from "./payment-gateway/server";
 import { deployProgramCached, LocalProvider } from "./program/provider";
-import { Principal, PrincipalRegistry } from "./iam/principals";
+import { AccessDeniedError, Principal, PrincipalRegistry } from "./iam/principals";
 import { LocalDynamoDb } from "./services/dynamodb";
 import { LocalS3 } from "./services/s3";
 import { LocalSns } from "./services/sns";
 import { LocalSqs } from "./services/sqs";
-import { LocalSsm } from "./services/ssm";
+import { ServiceError } from "./services/errors";
+import { LocalKms, kmsDeniedMessage } from "./services/kms";
+import { LocalSsm, type ParameterRecord } from "./services/ssm";
 import { StepFunctionsApi } from "./services/step-functions";
 import { EcsApi } from "./services/ecs";
 import { LambdaApi } from "./services/lambda";
@@ -79,6 +81,7 @@ export class LocalCloud {
   readonly sns: LocalSns;
   readonly sqs: LocalSqs;
   readonly ssm: LocalSsm;
+  readonly kms: LocalKms;
   readonly frontDoor: FrontDoor;
   readonly lambda: LambdaRuntime;
   readonly ecs: EcsRuntime;
@@ -108,6 +111,20 @@ export class LocalCloud {
     this.sns = new LocalSns();
     this.sqs = new LocalSqs(region);
     this.ssm = new LocalSsm(region);
+    this.kms = new LocalKms(region);
+    this.ssm.decrypt = (caller, parameter) => this.kmsDecryptParameter(caller, parameter, (e) => new ServiceError("AccessDeniedException", kmsDeniedMessage(e), 400));
+    this.sns.encrypt = (publisher, topic) => {
+      const key = this.kms.resolve(topic.kmsMasterKeyId, "sns");
+      try {
+        // SNS generates a data key to encrypt the message and decrypts it to check the key works (SNS developer guide,
+        // "Encryption at rest": the publisher needs both).
+        this.kms.authorize(this.principals, publisher, "kms:GenerateDataKey", key, "sns");
+        this.kms.authorize(this.principals, publisher, "kms:Decrypt", key, "sns");
+      } catch (e) {
+        if (e instanceof AccessDeniedError) throw new ServiceError("KMSAccessDenied", kmsDeniedMessage(e), 400);
+        throw e;
+      }
+    };
     const baseEnv = () => ({ AWS_REGION: region, AWS_DEFAULT_REGION: region, ...this.frontDoor.endpointEnv() });
     const compileCacheDir = options.compileCache ? path.join(projectDir, ".local", "compile-cache") : undefined;
     this.lambda = new LambdaRuntime({ principals: this.principals, baseEnv, maxEnvironmentsPerFunction: options.maxEnvironmentsPerFunction, compileCacheDir });
@@ -119,12 +136,7 @@ export class LocalCloud {
       startupSeconds: options.fargateStartupSeconds,
       agentUrl: () => `${this.frontDoor.url}${ECS_AGENT_PATH}`,
       compileCacheDir,
-      resolveSecret: (valueFrom, executionRole) => {
-        const parameter = this.ssm.get(valueFrom);
-        this.principals.check({ principal: executionRole, service: "ssm", action: "ssm:GetParameters", resource: parameter?.arn ?? valueFrom });
-        if (!parameter) throw new Error(`ResourceInitializationError: unable to pull secrets: parameter ${valueFrom} not found`);
-        return parameter.value;
-      },
+      resolveSecret: (valueFrom, executionRole) => this.taskSecret(valueFrom, executionRole),
     });
     this.sfn = new SfnRuntime({
       region,
@@ -138,6 +150,7 @@ export class LocalCloud {
     });
     const sfnApi = new StepFunctionsApi(this.sfn);
     this.frontDoor = new FrontDoor({
+      region,
       principals: this.principals,
       dynamodb: this.dynamodb,
       s3: this.s3,
@@ -158,12 +171,42 @@ export class LocalCloud {
       sns: this.sns,
       sqs: this.sqs,
       ssm: this.ssm,
+      kms: this.kms,
       lambda: this.lambda,
       sfn: this.sfn,
       ecs: this.ecs,
     });
-    this.iam = new IamEnforcer(this.provider.rolePolicies);
+    this.iam = new IamEnforcer(this.provider.rolePolicies, { region, resourcePolicies: this.provider.resourcePolicies });
     if (options.enforceIam !== false) this.principals.authorizer = this.iam.authorize;
+  }
+
+  /**
+   * The value of a task definition's secret (`valueFrom`: a parameter name or ARN), read as ECS does before the
+   * container starts: with the task execution role's ssm:GetParameters and, for a SecureString, its kms:Decrypt on the
+   * parameter's key. A failure stops the task as ECS reports it (ResourceInitializationError).
+   */
+  taskSecret(valueFrom: string, executionRole: Principal): string {
+    const parameter = this.ssm.get(valueFrom);
+    try {
+      this.principals.check({ principal: executionRole, service: "ssm", action: "ssm:GetParameters", resource: parameter?.arn ?? valueFrom });
+      if (!parameter) throw new Error(`parameter ${valueFrom} not found`);
+      if (parameter.type === "SecureString") this.kmsDecryptParameter(executionRole, parameter, (e) => new Error(kmsDeniedMessage(e)));
+      return parameter.value;
+    } catch (e) {
+      throw new Error(`ResourceInitializationError: unable to pull secrets or registry auth: unable to retrieve secrets from ssm: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * SSM decrypts a SecureString with the caller's own permission on its key (`kms:Decrypt` via SSM, the parameter's
+   * ARN as encryption context); a denial is mapped to what the caller's service reports.
+   */
+  private kmsDecryptParameter(caller: Principal, parameter: ParameterRecord, denied: (e: AccessDeniedError) => Error): void {
+    try {
+      this.kms.authorize(this.principals, caller, "kms:Decrypt", this.kms.resolve(parameter.keyId, "ssm"), "ssm", { PARAMETER_ARN: parameter.arn });
+    } catch (e) {
+      throw e instanceof AccessDeniedError ? denied(e) : e;
+    }
   }
 
   /** Who was granted what and every access decided so far, for `iam-report` (see iam-enforcement.ts). */
@@ -251,6 +294,13 @@ export class LocalCloud {
     this.outputs = deployed.outputs;
     this.deployMs = deployed.durationMs;
     this.graphCached = deployed.cached === true;
+    if (o.enforceIam !== false) {
+      // A policy the local evaluator cannot evaluate as AWS would is refused before anything runs, never mis-evaluated.
+      const unsupported = await this.iam.unsupported(this.kms.keyPolicies());
+      if (unsupported.length) {
+        throw new Error(`the local cloud cannot enforce IAM as AWS would for these policies (change them, or boot with enforceIam: false):\n  ${unsupported.join("\n  ")}`);
+      }
+    }
     await this.provider.afterDeploy();
     if (o.buildImages !== false) await this.ecs.buildAll();
   }

@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import * as http from "node:http";
 import { AddressInfo } from "node:net";
-import { Readable } from "node:stream";
-import { Principal, PrincipalRegistry } from "./iam/principals";
+import { AccessDeniedError, Principal, PrincipalRegistry } from "./iam/principals";
 import { LOCAL_PARTITION } from "./program/resource-state";
 import { LocalDynamoDb } from "./services/dynamodb";
 import { Access, ServiceError } from "./services/errors";
 import { LocalS3 } from "./services/s3";
+import { replay } from "./services/s3/semantics";
 import { escapeXml, LocalSns } from "./services/sns";
 import { LocalSqs } from "./services/sqs";
 import { LocalSsm } from "./services/ssm";
@@ -32,6 +32,8 @@ export interface FaultRule {
 }
 
 export interface FrontDoorServices {
+  /** The stack's region: a request signed for another is refused, as AWS's regional endpoints refuse it. */
+  readonly region: string;
   readonly principals: PrincipalRegistry;
   readonly dynamodb: LocalDynamoDb;
   readonly s3: LocalS3;
@@ -121,6 +123,7 @@ export class FrontDoor {
     if (!credential) {
       return this.fail(res, service, new ServiceError(service === "s3" ? "AccessDenied" : "MissingAuthenticationTokenException", "Request is missing Authentication Token", 403));
     }
+    if (credential.region !== this.services.region) return this.fail(res, service, wrongRegion(service, credential.region, this.services.region));
     const principal = this.services.principals.byAccessKey(credential.accessKeyId);
     if (!principal) {
       const code = service === "s3" ? "InvalidAccessKeyId" : service === "sns" ? "InvalidClientTokenId" : "UnrecognizedClientException";
@@ -197,31 +200,58 @@ export class FrontDoor {
       req.resume();
       return this.fail(res, "s3", err);
     }
-    this.services.s3.serve(req, res);
+    this.passToS3(req, res, principal);
   }
 
-  private serveS3DeleteObjects(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer, principal: Principal): void {
+  /**
+   * DeleteObjects as S3 authorizes it: s3:DeleteObject per key, each key's outcome in the DeleteResult ("For each key,
+   * Amazon S3 performs a delete action and returns the result of that delete, success or failure" — S3 API Reference,
+   * DeleteObjects). A key the caller may not delete is an AccessDenied Error of its own and stays; the others go.
+   */
+  private async serveS3DeleteObjects(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer, principal: Principal): Promise<void> {
     const bucket = decodeURIComponent(url.pathname.split("/")[1] ?? "");
-    const keys = [...body.toString("utf8").matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => unescapeXml(m[1]));
+    const xml = body.toString("utf8");
+    const keys = [...xml.matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) => unescapeXml(m[1]));
+    const denied = new Set<string>();
     try {
-      this.authorize("s3", principal, keys.map((key) => ({ action: "s3:DeleteObject", resource: `arn:${LOCAL_PARTITION}:s3:::${bucket}/${key}` })));
+      for (const key of keys) {
+        const access = { action: "s3:DeleteObject", resource: `arn:${LOCAL_PARTITION}:s3:::${bucket}/${key}` };
+        try {
+          this.services.principals.check({ principal, service: "s3", ...access });
+        } catch (err) {
+          if (!(err instanceof AccessDeniedError)) throw err;
+          denied.add(key);
+        }
+        if (this.faults.length) this.injectFault("s3", principal, access, undefined);
+      }
+      if (denied.size > 0) {
+        const deleted = await this.services.s3.deleteObjects(bucket, keys.filter((k) => !denied.has(k)));
+        const quiet = /<Quiet>\s*true\s*<\/Quiet>/i.test(xml);
+        const entries = [
+          ...(quiet ? [] : deleted.deleted.map((k) => `<Deleted><Key>${escapeXml(k)}</Key></Deleted>`)),
+          ...[...denied].map((k) => `<Error><Key>${escapeXml(k)}</Key><Code>AccessDenied</Code><Message>Access Denied</Message></Error>`),
+          ...deleted.errors.map((e) => `<Error><Key>${escapeXml(e.key)}</Key><Code>${escapeXml(e.code)}</Code><Message>${escapeXml(e.message)}</Message></Error>`),
+        ];
+        res.writeHead(200, { "content-type": "application/xml", "x-amz-request-id": randomUUID() });
+        res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${entries.join("")}</DeleteResult>`);
+        return;
+      }
     } catch (err) {
       return this.fail(res, "s3", err);
     }
     // The body was consumed: s3rver gets a replay of it with the original request's metadata.
-    const replay = Object.assign(Readable.from([body]), {
-      headers: req.headers,
-      rawHeaders: req.rawHeaders,
-      method: req.method,
-      url: req.url,
-      socket: req.socket,
-      connection: req.socket,
-      httpVersion: req.httpVersion,
-      httpVersionMajor: req.httpVersionMajor,
-      httpVersionMinor: req.httpVersionMinor,
-      complete: true,
+    this.passToS3(replay(req, body), res, principal);
+  }
+
+  private passToS3(req: http.IncomingMessage, res: http.ServerResponse, principal: Principal): void {
+    // Whether a missing key is 404 or 403 depends on s3:ListBucket, which S3 decides without a request of its own:
+    // asked of the authorizer, not recorded as an access.
+    const mayList = (bucket: string) =>
+      this.services.principals.authorizer({ principal, service: "s3", action: "s3:ListBucket", resource: `arn:${LOCAL_PARTITION}:s3:::${bucket}` }).allowed;
+    this.services.s3.serve(req, res, { mayList }).catch((err: unknown) => {
+      req.resume();
+      this.fail(res, "s3", err);
     });
-    this.services.s3.serve(replay as unknown as http.IncomingMessage, res);
   }
 
   private serveDynamoDb(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: Buffer, principal: Principal): void {
@@ -241,7 +271,7 @@ export class FrontDoor {
     const params = Object.fromEntries(new URLSearchParams(body.toString("utf8")));
     const action = params.Action ?? "";
     this.authorize("sns", principal, this.services.sns.describe(action, params), body);
-    const xml = this.services.sns.handleQuery(action, params, principal.name);
+    const xml = this.services.sns.handleQuery(action, params, principal);
     res.writeHead(200, { "content-type": "text/xml", "x-amzn-requestid": randomUUID() });
     res.end(xml);
   }
@@ -265,7 +295,7 @@ export class FrontDoor {
       result = this.services.sqs.handleJson(operation, input, principal.name);
     } else if (service === "ssm") {
       this.authorize(service, principal, this.services.ssm.describe(operation, input), body);
-      result = this.services.ssm.handleJson(operation, input);
+      result = this.services.ssm.handleJson(operation, input, principal);
     } else {
       this.authorize(service, principal, this.services.sfn.describe(operation, input), body);
       result = await this.services.sfn.api(operation, input, principal);
@@ -313,6 +343,18 @@ function parseCredential(authorization: string | undefined, query: URLSearchPara
   const [accessKeyId, , region, service] = credential.split("/");
   if (!accessKeyId || !service) return undefined;
   return { accessKeyId, region, service };
+}
+
+/**
+ * A signature scoped to another region, as each protocol reports it: S3 names both regions (400
+ * AuthorizationHeaderMalformed); the JSON services answer InvalidSignatureException, the query ones
+ * SignatureDoesNotMatch, "Credential should be scoped to a valid region" (messages as reported in aws-sdk-js#4545,
+ * aws-sdk-ruby#508; status codes per protocol's usual signature errors — not verified against AWS).
+ */
+function wrongRegion(service: string, region: string, expected: string): ServiceError {
+  if (service === "s3") return new ServiceError("AuthorizationHeaderMalformed", `The authorization header is malformed; the region '${region}' is wrong; expecting '${expected}'`, 400);
+  if (service === "sns") return new ServiceError("SignatureDoesNotMatch", `Credential should be scoped to a valid region. `, 403);
+  return new ServiceError("InvalidSignatureException", `Credential should be scoped to a valid region. `, 400);
 }
 
 /** Only for answering unsigned requests in the right format. */

@@ -67,6 +67,8 @@ export interface EstimateConfig extends BucketConfig {
     readonly mapMaxConcurrency: number;
     /** `MAP_SECONDS_AVAILABLE`: what the execution leaves the Map's iterations. */
     readonly mapSecondsAvailable: number;
+    /** `MAP_CHUNK_SECONDS_SVG`, `MAP_CHUNK_SECONDS_PDF`: the longest one chunk may run, the format's exporter timeout. */
+    readonly mapChunkSeconds: { readonly svg: number; readonly pdf: number };
     /** `FARGATE_SECONDS_AVAILABLE`: the worker's deadline. */
     readonly fargateSecondsAvailable: number;
     /** `FARGATE_SPEEDUP_SVG`, `FARGATE_SPEEDUP_PDF`: the worker's speed relative to the format's Lambda. */
@@ -103,6 +105,10 @@ export function readEstimateConfig(env: Env): EstimateConfig {
     routeLimits: {
       mapMaxConcurrency: requiredNumberEnv(env, "MAP_MAX_CONCURRENCY", "the Map state's MaxConcurrency", 1, 40),
       mapSecondsAvailable: requiredNumberEnv(env, "MAP_SECONDS_AVAILABLE", "seconds the execution leaves the Map", 0, 31_536_000),
+      mapChunkSeconds: {
+        svg: requiredNumberEnv(env, "MAP_CHUNK_SECONDS_SVG", "the SVG exporter's timeout in seconds", 1, LAMBDA_MAX_SECONDS),
+        pdf: requiredNumberEnv(env, "MAP_CHUNK_SECONDS_PDF", "the PDF exporter's timeout in seconds", 1, LAMBDA_MAX_SECONDS),
+      },
       fargateSecondsAvailable: requiredNumberEnv(env, "FARGATE_SECONDS_AVAILABLE", "the Fargate worker's deadline in seconds", 0, 86_400),
       fargateSpeedup: {
         svg: requiredNumberEnv(env, "FARGATE_SPEEDUP_SVG", "the worker's speed relative to the SVG Lambda", 0.01, 100),

@@ -33,6 +33,11 @@ export interface RouteLimits {
   readonly mapMaxConcurrency: number;
   /** Seconds the execution has left for the Map's iterations, once everything else on that path is accounted for. */
   readonly mapSecondsAvailable: number;
+  /**
+   * The longest one chunk may run: the format's exporter timeout. The estimate keeps a chunk within the budget, but
+   * only the timeout bounds it, so the Map is given the time its waves can take, not the time they should take.
+   */
+  readonly mapChunkSeconds: number;
   /** Seconds the Fargate worker may work (its own deadline: the state's timeout minus the start-up allowance). */
   readonly fargateSecondsAvailable: number;
   /**
@@ -63,8 +68,8 @@ export interface RouteInput {
  * 1. within the Lambda budget → the format's Lambda;
  * 2. longer, and not `parallel: false` → split into page ranges of `pagesPerChunk` on the Map, when a page fits the
  *    budget, the chunks fit the Map (at most MAX_CHUNKS, and their list within MAP_PAYLOAD_BYTES) and the waves of
- *    `mapMaxConcurrency` chunks end within `mapSecondsAvailable` — pages render independently, and the result comes
- *    sooner than on one worker;
+ *    `mapMaxConcurrency` chunks, each as long as the exporter's timeout, end within `mapSecondsAvailable` — pages
+ *    render independently, and the result comes sooner than on one worker;
  * 3. otherwise the Fargate worker, when it can finish within its deadline;
  * 4. otherwise `none`: the workflow records the job FAILED with the reason, and nothing runs.
  */
@@ -86,12 +91,20 @@ export function chooseRoute(input: RouteInput, limits: RouteLimits): { route: Ro
   } else {
     const chunks = Math.ceil(pages / pagesPerChunk);
     const waves = Math.ceil(chunks / limits.mapMaxConcurrency);
-    const mapSeconds = waves * pagesPerChunk * secondsPerPage;
+    const expectedSeconds = waves * pagesPerChunk * secondsPerPage;
+    const mapSeconds = waves * Math.max(limits.mapChunkSeconds, pagesPerChunk * secondsPerPage);
     const payload = mapPayloadBytes(input, chunks);
     if (chunks > MAX_CHUNKS) map = `${chunks} chunks of ${pagesPerChunk} pages, more than the Map's ${MAX_CHUNKS}`;
     else if (payload > MAP_PAYLOAD_BYTES) map = `${chunks} chunks make a ${Math.ceil(payload / 1024)} KiB chunk list, more than the ${MAP_PAYLOAD_BYTES / 1024} KiB the Map's state may carry`;
-    else if (mapSeconds > limits.mapSecondsAvailable) map = `${chunks} chunks in ${waves} waves of ${limits.mapMaxConcurrency} need ${fmt(mapSeconds)}, more than the ${fmt(limits.mapSecondsAvailable)} the execution leaves the Map`;
-    else return { route: "map", reason: `${lambda}: split into ${chunks} chunks of ${pagesPerChunk} pages, ${waves} waves of ${limits.mapMaxConcurrency}, about ${fmt(mapSeconds)}`, pagesPerChunk };
+    else if (mapSeconds > limits.mapSecondsAvailable) {
+      map = `${chunks} chunks in ${waves} waves of ${limits.mapMaxConcurrency} may take ${fmt(mapSeconds)} (a wave lasts up to the exporter's ${fmt(limits.mapChunkSeconds)} timeout), more than the ${fmt(limits.mapSecondsAvailable)} the execution leaves the Map`;
+    } else {
+      return {
+        route: "map",
+        reason: `${lambda}: split into ${chunks} chunks of ${pagesPerChunk} pages, ${waves} waves of ${limits.mapMaxConcurrency}, about ${fmt(expectedSeconds)} and at most ${fmt(mapSeconds)}`,
+        pagesPerChunk,
+      };
+    }
   }
 
   const fargateSeconds = estimated / limits.fargateSpeedup;
@@ -125,7 +138,12 @@ export async function estimateExport(deps: { readonly s3: S3Client; readonly con
   const secondsPerPage = config.secondsPerPage[request.format];
   const { route, reason, pagesPerChunk } = chooseRoute(
     { jobId: request.jobId, documentKey: request.documentKey, format: request.format, pages, secondsPerPage, parallel: request.parallel },
-    { ...config.routeLimits, lambdaBudgetSeconds: config.lambdaBudgetSeconds, fargateSpeedup: config.routeLimits.fargateSpeedup[request.format] },
+    {
+      ...config.routeLimits,
+      lambdaBudgetSeconds: config.lambdaBudgetSeconds,
+      mapChunkSeconds: config.routeLimits.mapChunkSeconds[request.format],
+      fargateSpeedup: config.routeLimits.fargateSpeedup[request.format],
+    },
   );
   return {
     formatVersion: EXPORT_STATE_FORMAT_VERSION,

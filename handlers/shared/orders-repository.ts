@@ -82,9 +82,9 @@ export class OrdersRepository {
    * any other move away from a final status throws InvalidOrderTransitionError.
    *
    * Only UpdateItem is used (the functions that end orders are granted nothing else): when the move is refused,
-   * DynamoDB returns the current item with the error (ReturnValuesOnConditionCheckFailure). dynalite ignores that
-   * option, so without an item a second update asks "is it already `to`?" by writing the same status under that
-   * condition — no data changes, so no stream record either.
+   * DynamoDB returns the current item with the error (ReturnValuesOnConditionCheckFailure; the local cloud adds it to
+   * dynalite's answer). Without an item — there is none, or an emulator left it out — a second update asks "is it
+   * already `to`?" by writing the same status under that condition — no data changes, so no stream record either.
    */
   async transition(orderId: string, to: OrderTransitionTarget, now: string, reason?: string): Promise<"changed" | "unchanged"> {
     try {

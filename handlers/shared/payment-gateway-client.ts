@@ -56,7 +56,8 @@ interface GatewayAnswer {
 
 /**
  * The payment gateway's HTTP API. Every request carries an Idempotency-Key derived from the orderId, so a retried
- * charge or refund (Step Functions retries PaymentGatewayUnavailable) never charges or refunds twice.
+ * charge or refund (Step Functions retries PaymentGatewayUnavailable) never charges or refunds twice: the gateway
+ * recognises a duplicate by that key alone, never by the orderId in the body.
  */
 export class PaymentGatewayClient {
   constructor(private readonly options: PaymentGatewayClientOptions) {}
@@ -129,7 +130,8 @@ export class PaymentGatewayClient {
     } catch {
       parsed = text;
     }
-    if (status >= 500 || status === 429) {
+    // 409 idempotency_key_in_use: the first request with this key is still being processed; its answer comes on a retry.
+    if (status >= 500 || status === 429 || (status === 409 && errorCode(parsed) === "idempotency_key_in_use")) {
       throw new PaymentGatewayUnavailableError(`payment gateway answered ${status} to POST ${path}: ${gatewayMessage(parsed)}`);
     }
     return { status, body: parsed };
@@ -146,6 +148,11 @@ function parseAnswer<S extends z.ZodType>(schema: S, answer: GatewayAnswer, path
   const result = schema.safeParse(answer.body, { error: plainMessages });
   if (result.success) return result.data;
   throw new InvalidDocumentError(`payment gateway answer to POST ${path}: ${describeProblems(problemsOf(result.error))}`);
+}
+
+function errorCode(body: unknown): string | undefined {
+  const error = ErrorResponseSchema.safeParse(body);
+  return error.success ? error.data.error.code : undefined;
 }
 
 function gatewayMessage(body: unknown): string {

@@ -31,10 +31,15 @@ export interface AccessRequest {
 
 export interface Decision {
   readonly allowed: boolean;
-  /** Why a request is denied, in the words AWS uses ("no identity-based policy allows ..."). */
+  /**
+   * Why a request is denied, in the words AWS puts after the resource ("because no identity-based policy allows the
+   * … action", "with an explicit deny in a resource-based policy").
+   */
   readonly reason?: string;
   /** The policy statement that decided, when one did. */
   readonly matchedSid?: string;
+  /** The kind of policy whose statement decided, when one did: what tells an explicit deny from an implicit one. */
+  readonly policy?: "identity-based" | "resource-based";
 }
 
 /**
@@ -61,10 +66,7 @@ export interface AccessLogEntry {
 export class AccessDeniedError extends Error {
   override name = "AccessDenied";
   constructor(readonly request: AccessRequest, reason?: string) {
-    super(
-      `User: ${sessionArn(request.principal)} is not authorized to perform: ${request.action} on resource: ${request.resource}` +
-        (reason ? ` because ${reason}` : ""),
-    );
+    super(`User: ${sessionArn(request.principal)} is not authorized to perform: ${request.action} on resource: ${request.resource}${reason ? ` ${reason}` : ""}`);
   }
 }
 
@@ -119,9 +121,11 @@ export class PrincipalRegistry {
     return [...this.byId.values()];
   }
 
-  /** Asks the authorizer and records the answer; throws AccessDeniedError when denied. */
-  check(request: AccessRequest): void {
-    const decision = this.authorizer(request);
+  /**
+   * Asks the authorizer and records the answer; throws AccessDeniedError when denied. A decision made elsewhere (a
+   * KMS key policy) may be passed in, to be recorded and enforced the same way.
+   */
+  check(request: AccessRequest, decision: Decision = this.authorizer(request)): void {
     this.accessLog.push({
       time: Date.now(),
       principal: `${request.principal.kind}:${request.principal.name}`,

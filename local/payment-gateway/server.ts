@@ -7,15 +7,21 @@ import * as z from "zod";
 /**
  * A sandbox payment gateway for tests and the local cloud: the HTTP API the order pipeline's PaymentProcessing and
  * RefundPayment handlers call, with the usual sandbox test tokens. State lives in memory for the life of the server.
+ * It is as strict as a real gateway, so the handlers' idempotency is proven rather than supplied by the fixture
+ * (README.md in this folder lists the rules and tokens):
  *
  *   POST /v1/charges  { amount, currency, token, orderId }  → 200 { chargeId, amount, currency, status: "succeeded" }
  *                                                             | 402 { error: { code: card_declined | insufficient_funds } }
- *   POST /v1/refunds  { orderId }                            → 200 { refundId, amount } | 200 { refundId: null, amount: 0 }
+ *   POST /v1/refunds  { orderId }                            → 200 { refundId, amount, refunds } (every charge of the
+ *                                                               order not yet refunded) | 200 { refundId: null, amount: 0 }
+ *                                                               (never charged) | 400 charge_already_refunded
  *   GET  /v1/charges[?orderId=…], GET /v1/refunds[?orderId=…] → 200 { data: [...] }
  *   GET  /health                                             → 200 { ok: true } (no key needed)
  *
- * Every /v1 request needs `Authorization: Bearer <key>`. A repeated `Idempotency-Key` replays the first answer; the
- * same key with a different request is refused with 409, as real gateways do.
+ * Every /v1 request needs `Authorization: Bearer <key>`. Duplicates are recognised by `Idempotency-Key` only: the
+ * same key and body replays the first answer; the same key with another body is 409 `idempotency_key_reused`; the
+ * same key while its first request is still being processed is 409 `idempotency_key_in_use` (retry later); a request
+ * without a key, or with a new one, is a new charge, even for an order that was charged before.
  */
 
 /** The key the sandbox accepts when started without one. */
@@ -28,8 +34,13 @@ export const SandboxTokens = {
   ChargeDeclined: "tok_chargeDeclined",
   /** 402 insufficient_funds. */
   InsufficientFunds: "tok_insufficientFunds",
-  /** Never answers: the request is held until the client gives up or `hangMs` passes, then the socket is dropped. */
+  /** Never answers and charges nothing: held until the client gives up or `hangMs` passes, then the socket is dropped. */
   Timeout: "tok_timeout",
+  /**
+   * Charges, then never answers (the answer is lost on the way back): the client cannot tell whether it was charged.
+   * A replay with the same Idempotency-Key charges nothing more and is held too.
+   */
+  ChargeThenTimeout: "tok_chargeThenTimeout",
 } as const;
 
 export interface PaymentGatewayOptions {
@@ -41,6 +52,11 @@ export interface PaymentGatewayOptions {
   readonly apiKey?: string;
   /** How long a `tok_timeout` request is held before its connection is dropped. @default 30000 */
   readonly hangMs?: number;
+  /**
+   * For tests: awaited before each charge or refund is processed (after its Idempotency-Key is taken), so a test can
+   * hold a request in flight and show what a concurrent duplicate gets.
+   */
+  readonly beforeProcessing?: (request: { readonly endpoint: string; readonly idempotencyKey?: string }) => Promise<void> | void;
 }
 
 export interface ChargeRecord {
@@ -74,6 +90,8 @@ export interface PaymentGateway {
   /** Every charge attempt the gateway processed (declines included), oldest first. */
   charges(): ChargeRecord[];
   refunds(): RefundRecord[];
+  /** Resolves once the gateway holds (never answers) a charge request for the order: the client is waiting in vain. */
+  whenHeld(orderId: string): Promise<void>;
   /** Stops listening and drops open connections, held `tok_timeout` requests included. */
   close(): Promise<void>;
 }
@@ -102,9 +120,11 @@ interface Answer {
   readonly body: unknown;
 }
 
-interface RememberedAnswer extends Answer {
+interface RememberedAnswer {
   /** What was asked, so a reused key with a different request is caught. */
   readonly request: string;
+  /** Undefined while the first request with this key is being processed. */
+  answer?: Answer | "hold";
 }
 
 class RequestError extends Error {
@@ -127,10 +147,10 @@ export async function startPaymentGateway(options: PaymentGatewayOptions = {}): 
   const refunds: RefundRecord[] = [];
   const answered = new Map<string, RememberedAnswer>();
   const held = new Set<NodeJS.Timeout>();
+  const heldOrders = new Set<string>();
+  const heldWaiters = new Map<string, (() => void)[]>();
 
   function charge(body: z.output<typeof ChargeRequestSchema>, idempotencyKey: string | undefined, req: IncomingMessage): Answer | "hold" {
-    const earlier = charges.find((c) => c.orderId === body.orderId && c.status === "succeeded");
-    if (earlier !== undefined) return { status: 200, body: chargeBody(earlier) };
     const record = (status: ChargeRecord["status"], declineCode?: string): ChargeRecord => {
       const created: ChargeRecord = {
         chargeId: `ch_${randomUUID().replace(/-/g, "").slice(0, 24)}`,
@@ -156,7 +176,11 @@ export async function startPaymentGateway(options: PaymentGatewayOptions = {}): 
         record("declined", "insufficient_funds");
         return { status: 402, body: errorBody("insufficient_funds", "Your card has insufficient funds.") };
       case SandboxTokens.Timeout:
-        hold(req);
+        hold(req, body.orderId);
+        return "hold";
+      case SandboxTokens.ChargeThenTimeout:
+        record("succeeded");
+        hold(req, body.orderId);
         return "hold";
       default:
         throw new RequestError(
@@ -168,26 +192,40 @@ export async function startPaymentGateway(options: PaymentGatewayOptions = {}): 
   }
 
   function refund(body: z.output<typeof RefundRequestSchema>, idempotencyKey: string | undefined): Answer {
-    const charged = charges.find((c) => c.orderId === body.orderId && c.status === "succeeded");
-    if (charged === undefined) return { status: 200, body: { refundId: null, amount: 0 } };
-    // Refunds are always of the whole charge, so one refund per charge keeps the total within what was charged.
-    const earlier = refunds.find((r) => r.chargeId === charged.chargeId);
-    if (earlier !== undefined) return { status: 200, body: refundBody(earlier) };
-    const created: RefundRecord = {
+    const charged = charges.filter((c) => c.orderId === body.orderId && c.status === "succeeded");
+    if (charged.length === 0) return { status: 200, body: { refundId: null, amount: 0, refunds: [] } };
+    // Refunds are always of a whole charge: a charge already refunded cannot be refunded again.
+    const outstanding = charged.filter((c) => !refunds.some((r) => r.chargeId === c.chargeId));
+    if (outstanding.length === 0) {
+      throw new RequestError(400, "charge_already_refunded", `every charge of order ${JSON.stringify(body.orderId)} has already been refunded`);
+    }
+    const created = outstanding.map((c): RefundRecord => ({
       refundId: `re_${randomUUID().replace(/-/g, "").slice(0, 24)}`,
-      chargeId: charged.chargeId,
-      orderId: charged.orderId,
-      amount: charged.amount,
-      currency: charged.currency,
+      chargeId: c.chargeId,
+      orderId: c.orderId,
+      amount: c.amount,
+      currency: c.currency,
       ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
       createdAt: new Date().toISOString(),
+    }));
+    refunds.push(...created);
+    return {
+      status: 200,
+      body: {
+        refundId: created[0]!.refundId,
+        amount: created.reduce((sum, r) => sum + r.amount, 0),
+        currency: created[0]!.currency,
+        orderId: body.orderId,
+        refunds: created.map(refundBody),
+      },
     };
-    refunds.push(created);
-    return { status: 200, body: refundBody(created) };
   }
 
-  /** Models a gateway that took the request and went silent: no answer and nothing charged. */
-  function hold(req: IncomingMessage): void {
+  /** Models a gateway that took the request and went silent: no answer. */
+  function hold(req: IncomingMessage, orderId: string): void {
+    heldOrders.add(orderId);
+    for (const wake of heldWaiters.get(orderId) ?? []) wake();
+    heldWaiters.delete(orderId);
     const timer = setTimeout(() => {
       held.delete(timer);
       req.socket.destroy();
@@ -227,21 +265,35 @@ export async function startPaymentGateway(options: PaymentGatewayOptions = {}): 
     const json = parseJson(raw);
     const idempotencyKey = headerValue(req.headers["idempotency-key"]);
     const request = `${endpoint} ${JSON.stringify(json)}`;
-    if (idempotencyKey !== undefined) {
-      const earlier = answered.get(idempotencyKey);
-      if (earlier !== undefined) {
-        if (earlier.request !== request) {
-          throw new RequestError(409, "idempotency_key_reused", `Idempotency-Key ${JSON.stringify(idempotencyKey)} was already used for a different request`);
-        }
-        return earlier;
+    if (idempotencyKey === undefined) return perform(endpoint, json, undefined, req);
+    const earlier = answered.get(idempotencyKey);
+    if (earlier !== undefined) {
+      if (earlier.request !== request) {
+        throw new RequestError(409, "idempotency_key_reused", `Idempotency-Key ${JSON.stringify(idempotencyKey)} was already used for a different request`);
       }
+      if (earlier.answer === undefined) {
+        throw new RequestError(409, "idempotency_key_in_use", `a request with Idempotency-Key ${JSON.stringify(idempotencyKey)} is still being processed; retry later`);
+      }
+      if (earlier.answer === "hold") hold(req, orderIdOf(json));
+      return earlier.answer;
     }
-    const answer =
-      endpoint === "POST /v1/charges"
-        ? charge(parse(ChargeRequestSchema, json), idempotencyKey, req)
-        : refund(parse(RefundRequestSchema, json), idempotencyKey);
-    if (answer !== "hold" && idempotencyKey !== undefined) answered.set(idempotencyKey, { ...answer, request });
-    return answer;
+    const remembered: RememberedAnswer = { request };
+    answered.set(idempotencyKey, remembered);
+    try {
+      remembered.answer = await perform(endpoint, json, idempotencyKey, req);
+    } catch (error) {
+      // A refused request (bad body, unknown token) did nothing: the key stays free, as on real gateways.
+      answered.delete(idempotencyKey);
+      throw error;
+    }
+    return remembered.answer;
+  }
+
+  async function perform(endpoint: string, json: unknown, idempotencyKey: string | undefined, req: IncomingMessage): Promise<Answer | "hold"> {
+    await options.beforeProcessing?.({ endpoint, ...(idempotencyKey === undefined ? {} : { idempotencyKey }) });
+    return endpoint === "POST /v1/charges"
+      ? charge(parse(ChargeRequestSchema, json), idempotencyKey, req)
+      : refund(parse(RefundRequestSchema, json), idempotencyKey);
   }
 
   const server = createServer((req, res) => {
@@ -272,6 +324,8 @@ export async function startPaymentGateway(options: PaymentGatewayOptions = {}): 
     apiKey,
     charges: () => charges.map((c) => ({ ...c })),
     refunds: () => refunds.map((r) => ({ ...r })),
+    whenHeld: (orderId) =>
+      heldOrders.has(orderId) ? Promise.resolve() : new Promise<void>((resolve) => heldWaiters.set(orderId, [...(heldWaiters.get(orderId) ?? []), resolve])),
     close: () =>
       new Promise<void>((resolve, reject) => {
         for (const timer of held) clearTimeout(timer);
@@ -280,6 +334,10 @@ export async function startPaymentGateway(options: PaymentGatewayOptions = {}): 
         server.closeAllConnections();
       }),
   };
+}
+
+function orderIdOf(json: unknown): string {
+  return String((json as { orderId?: unknown }).orderId);
 }
 
 function chargeBody(charge: ChargeRecord) {

@@ -7,11 +7,12 @@ import { LambdaRuntime } from "../runtimes/lambda/runtime";
 import { PrincipalRegistry } from "../iam/principals";
 import type { HostSetup, RegistrationArgs } from "./host";
 import { GraphCache, substitute } from "./graph-cache";
-import { invokeResult, resourceState } from "./resource-state";
+import { invokeResult, LOCAL_PARTITION, resourceState } from "./resource-state";
 import { LocalDynamoDb } from "../services/dynamodb";
 import { LocalS3 } from "../services/s3";
 import { LocalSns } from "../services/sns";
 import { LocalSqs } from "../services/sqs";
+import { LocalKms } from "../services/kms";
 import { LocalSsm } from "../services/ssm";
 import { SfnRuntime } from "../runtimes/step-functions/runtime";
 import { StackConfig } from "./stack-config";
@@ -37,6 +38,7 @@ export interface ProviderServices {
   readonly sns: LocalSns;
   readonly sqs: LocalSqs;
   readonly ssm: LocalSsm;
+  readonly kms: LocalKms;
   readonly lambda: LambdaRuntime;
   readonly sfn: SfnRuntime;
   readonly ecs: EcsRuntime;
@@ -46,6 +48,17 @@ export interface ProviderServices {
 export interface RolePolicyRecord {
   readonly roleName: string;
   readonly policyName: string;
+  readonly document: { Statement?: unknown[] } | string;
+}
+
+/** A resource-based policy the program attached to a bucket, topic or queue, by the ARN of the resource it governs. */
+export interface ResourcePolicyRecord {
+  /** The policy resource's type token, e.g. `aws:s3/bucketPolicy:BucketPolicy`. */
+  readonly type: string;
+  /** The policy resource's name in the program. */
+  readonly name: string;
+  /** The bucket, topic or queue ARN; a bucket's policy also governs the objects under `<arn>/`. */
+  readonly resourceArn: string;
   readonly document: { Statement?: unknown[] } | string;
 }
 
@@ -59,6 +72,7 @@ export class LocalProvider {
   readonly calls: Array<{ token: string; inputs: unknown }> = [];
   readonly roles = new Map<string, { name: string; arn: string; assumeRolePolicy?: string }>();
   readonly rolePolicies: RolePolicyRecord[] = [];
+  readonly resourcePolicies: ResourcePolicyRecord[] = [];
   private readonly provisionedConcurrency: Array<{ functionName: string; count: number }> = [];
 
   constructor(private readonly services: ProviderServices) {}
@@ -72,7 +86,7 @@ export class LocalProvider {
     const { id, state } = resourceState({ type: args.type, name: args.name, inputs: args.inputs }, this.services.region);
     // Remote components (awsx:ecr:Image) register with custom=false like the program's own components; the type
     // decides, and component types have no case below.
-    const provisioned = await this.provision(args.type, args.inputs, state);
+    const provisioned = await this.provision(args.type, args.inputs, state, args.name);
     this.resources.push({ type: args.type, name: args.name, custom: args.custom, inputs: args.inputs, id, state, provisioned });
     return { id, state };
   }
@@ -87,7 +101,16 @@ export class LocalProvider {
     await Promise.all(this.provisionedConcurrency.map((p) => this.services.lambda.prewarm(p.functionName, p.count)));
   }
 
-  private async provision(type: string, inputs: Record<string, any>, state: Record<string, any>): Promise<boolean> {
+  /** A resource has one policy: a later one for the same resource replaces it, as PutBucketPolicy / SetTopicAttributes do. */
+  private recordResourcePolicy(type: string, name: string, resourceArn: string, policy: unknown): boolean {
+    const record = { type, name, resourceArn, document: (parseJson(policy) ?? policy) as ResourcePolicyRecord["document"] };
+    const prior = this.resourcePolicies.findIndex((p) => p.resourceArn === resourceArn);
+    if (prior >= 0) this.resourcePolicies.splice(prior, 1, record);
+    else this.resourcePolicies.push(record);
+    return true;
+  }
+
+  private async provision(type: string, inputs: Record<string, any>, state: Record<string, any>, name: string): Promise<boolean> {
     const s = this.services;
     switch (type) {
       case "aws:dynamodb/table:Table":
@@ -98,10 +121,16 @@ export class LocalProvider {
         await s.s3.createBucket(state.bucket);
         return true;
       case "aws:ssm/parameter:Parameter":
-        s.ssm.put(state.name, inputs.type ?? "String", String(inputs.value ?? inputs.insecureValue ?? ""));
+        s.ssm.put(state.name, inputs.type ?? "String", String(inputs.value ?? inputs.insecureValue ?? ""), inputs.keyId);
         return true;
       case "aws:sns/topic:Topic":
-        s.sns.createTopic(state.arn, state.name, !!inputs.fifoTopic);
+        s.sns.createTopic(state.arn, state.name, !!inputs.fifoTopic, inputs.kmsMasterKeyId || undefined);
+        return true;
+      case "aws:kms/key:Key":
+        s.kms.registerKey(state.keyId, state.arn, inputs.policy || undefined);
+        return true;
+      case "aws:kms/alias:Alias":
+        s.kms.registerAlias(String(inputs.name), String(inputs.targetKeyId).replace(/^.*:key\//, ""));
         return true;
       case "aws:sqs/queue:Queue":
         s.sqs.createQueue({
@@ -111,6 +140,8 @@ export class LocalProvider {
           fifo: !!inputs.fifoQueue,
           contentBasedDeduplication: !!inputs.contentBasedDeduplication,
           visibilityTimeoutSeconds: inputs.visibilityTimeoutSeconds,
+          delaySeconds: inputs.delaySeconds,
+          maxMessageSize: inputs.maxMessageSize,
         });
         return true;
       case "aws:iam/role:Role":
@@ -119,6 +150,12 @@ export class LocalProvider {
       case "aws:iam/rolePolicy:RolePolicy":
         this.rolePolicies.push({ roleName: String(inputs.role).replace(/^.*:role\/(?:.*\/)?/, ""), policyName: state.name, document: parseJson(inputs.policy) ?? inputs.policy });
         return true;
+      case "aws:s3/bucketPolicy:BucketPolicy":
+        return this.recordResourcePolicy(type, name, `arn:${LOCAL_PARTITION}:s3:::${inputs.bucket}`, inputs.policy);
+      case "aws:sns/topicPolicy:TopicPolicy":
+        return this.recordResourcePolicy(type, name, String(inputs.arn), inputs.policy);
+      case "aws:sqs/queuePolicy:QueuePolicy":
+        return this.recordResourcePolicy(type, name, s.sqs.queueArnFor(String(inputs.queueUrl)), inputs.policy);
       case "aws:lambda/function:Function": {
         const code = inputs.code as { $kind?: string; path?: string } | undefined;
         if (code?.$kind !== "FileArchive" || !code.path) {

@@ -172,10 +172,12 @@ export function resourceState(args: ResourceArgs, region: string): ResourceResul
       return { id: `subnet-${hex(name, 17)}`, state: { ...inputs, arn: arn("ec2", region, `subnet/subnet-${hex(name, 17)}`) } };
     case "awsx:ec2:Vpc": {
       const vpcId = `vpc-${hex(name, 17)}`;
-      const subnets = (kind: string) => [0, 1].map((i) => `subnet-${hex(`${name}-${kind}-${i}`, 17)}`);
+      // awsx makes a public and a private subnet per zone unless subnetSpecs names the kinds.
+      const specs = (inputs.subnetSpecs as { type: string }[] | undefined) ?? [{ type: "Public" }, { type: "Private" }];
+      const subnets = (kind: string) => (specs.some((s) => s.type === kind) ? [0, 1].map((i) => `subnet-${hex(`${name}-${kind.toLowerCase()}-${i}`, 17)}`) : []);
       return {
         id: `${name}-awsx-vpc`,
-        state: { ...inputs, vpcId, privateSubnetIds: subnets("private"), publicSubnetIds: subnets("public"), isolatedSubnetIds: [] },
+        state: { ...inputs, vpcId, privateSubnetIds: subnets("Private"), publicSubnetIds: subnets("Public"), isolatedSubnetIds: subnets("Isolated") },
       };
     }
     case "awsx:ec2:DefaultVpc": {

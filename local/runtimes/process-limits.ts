@@ -13,30 +13,35 @@ export interface ProcessSample {
   readonly cpuMs: number;
 }
 
-let ticksPerSecond: number | undefined;
+let system: { ticksPerSecond: number; pageBytes: number } | undefined;
 
-function clockTicks(): number {
-  if (ticksPerSecond === undefined) {
+function systemUnits(): { ticksPerSecond: number; pageBytes: number } {
+  const read = (name: string, fallback: number) => {
     try {
-      ticksPerSecond = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+      return Number(execFileSync("getconf", [name], { encoding: "utf8" }).trim()) || fallback;
     } catch {
-      ticksPerSecond = 100;
+      return fallback;
     }
-  }
-  return ticksPerSecond;
+  };
+  system ??= { ticksPerSecond: read("CLK_TCK", 100), pageBytes: read("PAGESIZE", 4096) };
+  return system;
 }
 
-/** One reading of a process's memory and CPU time; undefined where `/proc` is not there or the process has gone. */
+/**
+ * One reading of a process's memory and CPU time; undefined where `/proc` is not there or the process has gone. One
+ * file read (`/proc/<pid>/stat`), as the watchdogs take several readings per invocation.
+ */
 export function sampleProcess(pid: number | undefined): ProcessSample | undefined {
   if (pid === undefined || process.platform !== "linux") return undefined;
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    // Fields after the command name, which is in parentheses and may contain spaces: utime is the 14th, stime 15th.
+    // Fields after the command name, which is in parentheses and may contain spaces: utime is the 14th, stime the
+    // 15th, rss (resident pages) the 24th field of the line.
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    const cpuMs = ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicks();
-    const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
-    const rssKb = Number(/^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1] ?? 0);
-    return { rssMb: rssKb / 1024, cpuMs };
+    const { ticksPerSecond, pageBytes } = systemUnits();
+    const cpuMs = ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+    const rssMb = (Number(fields[21]) * pageBytes) / (1024 * 1024);
+    return { rssMb, cpuMs };
   } catch {
     return undefined;
   }

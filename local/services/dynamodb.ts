@@ -1,7 +1,8 @@
 import { EventEmitter } from "node:events";
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
-import { CreateTableCommand, CreateTableCommandInput, DescribeTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import * as zlib from "node:zlib";
+import { CreateTableCommand, CreateTableCommandInput, DescribeTableCommand, DynamoDBClient, GetItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../program/resource-state";
 import { Access } from "./errors";
 
@@ -110,9 +111,45 @@ export class LocalDynamoDb {
 
   /** Serves an already-read request through dynalite's handler. */
   serve(headers: IncomingHttpHeaders, url: string, body: Buffer, res: ServerResponse): void {
+    const operation = String(headers["x-amz-target"] ?? "").split(".")[1] ?? "";
+    if (operation === "PutItem" || operation === "UpdateItem" || operation === "DeleteItem") this.returnItemOnConditionFailure(body, res);
     const req = Object.assign(new EventEmitter(), { headers, method: "POST", url }) as unknown as IncomingMessage;
     this.handler!(req, res);
     if (body.length) req.emit("data", body);
     req.emit("end");
+  }
+
+  /**
+   * `ReturnValuesOnConditionCheckFailure: ALL_OLD`: DynamoDB puts the item as it stood into the
+   * ConditionalCheckFailedException (API reference, PutItem/UpdateItem/DeleteItem); dynalite ignores the option, so
+   * its refusal is completed here with the item read right after it. Unlike DynamoDB, a write landing between the
+   * refusal and that read would show in the item.
+   */
+  private returnItemOnConditionFailure(body: Buffer, res: ServerResponse): void {
+    let input: { TableName?: string; Key?: Record<string, AttributeValue>; Item?: Record<string, AttributeValue>; ReturnValuesOnConditionCheckFailure?: string };
+    try {
+      input = JSON.parse(body.toString("utf8"));
+    } catch {
+      return;
+    }
+    if (input.ReturnValuesOnConditionCheckFailure !== "ALL_OLD" || !input.TableName) return;
+    const table = this.tables.get(input.TableName);
+    const key = input.Key ?? (table && input.Item ? Object.fromEntries([table.hashKey, table.rangeKey].filter((k): k is string => !!k).map((k) => [k, input.Item![k]])) : undefined);
+    if (!key) return;
+    const end = res.end.bind(res) as (chunk?: unknown) => ServerResponse;
+    res.end = ((chunk?: string) => {
+      if (res.statusCode !== 400 || typeof chunk !== "string" || !chunk.includes("ConditionalCheckFailedException")) return end(chunk);
+      this.client!.send(new GetItemCommand({ TableName: input.TableName, Key: key, ConsistentRead: true })).then(
+        (current) => {
+          const error = { ...JSON.parse(chunk), ...(current.Item ? { Item: current.Item } : {}) };
+          const json = JSON.stringify(error);
+          res.setHeader("x-amz-crc32", zlib.crc32(json) >>> 0);
+          res.setHeader("Content-Length", Buffer.byteLength(json));
+          end(json);
+        },
+        () => end(chunk),
+      );
+      return res;
+    }) as ServerResponse["end"];
   }
 }

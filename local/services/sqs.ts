@@ -5,8 +5,11 @@ import { Access, ServiceError } from "./errors";
 /**
  * The smallest SQS the program needs: SendMessage / ReceiveMessage / DeleteMessage (+ GetQueueUrl,
  * GetQueueAttributes, PurgeQueue) in the AWS JSON 1.0 protocol that current SDK v3 clients speak, and the Step
- * Functions `sqs:sendMessage` integration. Visibility timeout is honoured; long polling returns at once; FIFO queues
- * keep order and need a MessageGroupId, with content-based deduplication when the queue enables it.
+ * Functions `sqs:sendMessage` integration. Visibility timeout, delay and maximum message size are honoured as the
+ * queue sets them; long polling returns at once; FIFO queues keep order and need a MessageGroupId, with content-based
+ * deduplication when the queue enables it. ReceiveMessage returns the system attributes and message attributes the
+ * request names, and no others (SQS API reference, ReceiveMessage: MessageSystemAttributeNames / AttributeNames,
+ * MessageAttributeNames with "All", ".*" and "prefix.*").
  */
 export interface SqsMessage {
   readonly messageId: string;
@@ -18,6 +21,7 @@ export interface SqsMessage {
   readonly sentBy: string;
   readonly sentAt: number;
   receiveCount: number;
+  firstReceivedAt?: number;
   invisibleUntil: number;
   receiptHandle?: string;
 }
@@ -29,6 +33,10 @@ export interface QueueRecord {
   readonly fifo: boolean;
   readonly contentBasedDeduplication: boolean;
   readonly visibilityTimeoutSeconds: number;
+  /** The queue's DelaySeconds: how long a new message stays invisible. */
+  readonly delaySeconds: number;
+  /** The queue's MaximumMessageSize, in bytes. */
+  readonly maxMessageSize: number;
   /** Messages not yet deleted. */
   readonly live: SqsMessage[];
   /** Every message ever sent, for tests. */
@@ -40,7 +48,16 @@ export class LocalSqs {
 
   constructor(private readonly region: string) {}
 
-  createQueue(input: { url: string; arn: string; name: string; fifo?: boolean; contentBasedDeduplication?: boolean; visibilityTimeoutSeconds?: number }): QueueRecord {
+  createQueue(input: {
+    url: string;
+    arn: string;
+    name: string;
+    fifo?: boolean;
+    contentBasedDeduplication?: boolean;
+    visibilityTimeoutSeconds?: number;
+    delaySeconds?: number;
+    maxMessageSize?: number;
+  }): QueueRecord {
     const queue: QueueRecord = this.queues.get(input.arn) ?? {
       url: input.url,
       arn: input.arn,
@@ -48,6 +65,8 @@ export class LocalSqs {
       fifo: !!input.fifo,
       contentBasedDeduplication: !!input.contentBasedDeduplication,
       visibilityTimeoutSeconds: input.visibilityTimeoutSeconds ?? 30,
+      delaySeconds: input.delaySeconds ?? 0,
+      maxMessageSize: input.maxMessageSize ?? 256 * 1024,
       live: [],
       sent: [],
     };
@@ -134,8 +153,11 @@ export class LocalSqs {
     if (typeof input.MessageBody !== "string" || input.MessageBody.length === 0) {
       throw new ServiceError("MissingParameter", "The request must contain the parameter MessageBody.", 400);
     }
-    if (Buffer.byteLength(input.MessageBody) > 256 * 1024) {
-      throw new ServiceError("InvalidParameterValue", "One or more parameters are invalid. Reason: Message must be shorter than 262144 bytes.", 400);
+    if (Buffer.byteLength(input.MessageBody) > queue.maxMessageSize) {
+      throw new ServiceError("InvalidParameterValue", `One or more parameters are invalid. Reason: Message must be shorter than ${queue.maxMessageSize} bytes.`, 400);
+    }
+    if (queue.fifo && input.DelaySeconds !== undefined) {
+      throw new ServiceError("InvalidParameterValue", `Value ${input.DelaySeconds} for parameter DelaySeconds is invalid. Reason: The request include parameter that is not valid for this queue type.`, 400);
     }
     let deduplicationId = input.MessageDeduplicationId;
     if (queue.fifo) {
@@ -158,7 +180,7 @@ export class LocalSqs {
       sentBy: caller,
       sentAt: Date.now(),
       receiveCount: 0,
-      invisibleUntil: Date.now() + (input.DelaySeconds ?? 0) * 1000,
+      invisibleUntil: Date.now() + (input.DelaySeconds ?? queue.delaySeconds) * 1000,
     };
     queue.live.push(message);
     queue.sent.push(message);
@@ -184,24 +206,38 @@ export class LocalSqs {
       // FIFO: a group with a message in flight delivers nothing more until that message is deleted or visible again.
       if (queue.fifo && blockedGroups.has(m.messageGroupId)) continue;
       m.receiveCount++;
+      m.firstReceivedAt ??= now;
       m.invisibleUntil = now + visibility * 1000;
       m.receiptHandle = Buffer.from(`${m.messageId}:${randomUUID()}`).toString("base64");
       taken.push(m);
       if (queue.fifo) blockedGroups.add(m.messageGroupId);
     }
+    const system = new Set<string>([...(input.AttributeNames ?? []), ...(input.MessageSystemAttributeNames ?? [])]);
+    const wanted = (name: string) => system.has("All") || system.has(name);
+    const named: string[] = input.MessageAttributeNames ?? [];
+    const wantedAttribute = (name: string) =>
+      named.some((n) => n === "All" || n === ".*" || n === name || (n.endsWith(".*") && name.startsWith(n.slice(0, -1))));
     return {
-      Messages: taken.map((m) => ({
-        MessageId: m.messageId,
-        ReceiptHandle: m.receiptHandle,
-        MD5OfBody: m.md5OfBody,
-        Body: m.body,
-        Attributes: {
+      Messages: taken.map((m) => {
+        const systemAttributes: Record<string, string | undefined> = {
+          SenderId: m.sentBy,
           SentTimestamp: String(m.sentAt),
           ApproximateReceiveCount: String(m.receiveCount),
-          ...(m.messageGroupId ? { MessageGroupId: m.messageGroupId } : {}),
-        },
-        ...(Object.keys(m.attributes).length ? { MessageAttributes: m.attributes, MD5OfMessageAttributes: md5OfAttributes(m.attributes) } : {}),
-      })),
+          ApproximateFirstReceiveTimestamp: String(m.firstReceivedAt),
+          MessageGroupId: m.messageGroupId,
+          MessageDeduplicationId: queue.fifo ? m.deduplicationId : undefined,
+        };
+        const attributes = Object.fromEntries(Object.entries(systemAttributes).filter(([k, v]) => v !== undefined && wanted(k)));
+        const messageAttributes = Object.fromEntries(Object.entries(m.attributes).filter(([k]) => wantedAttribute(k)));
+        return {
+          MessageId: m.messageId,
+          ReceiptHandle: m.receiptHandle,
+          MD5OfBody: m.md5OfBody,
+          Body: m.body,
+          ...(Object.keys(attributes).length ? { Attributes: attributes } : {}),
+          ...(Object.keys(messageAttributes).length ? { MessageAttributes: messageAttributes, MD5OfMessageAttributes: md5OfAttributes(messageAttributes) } : {}),
+        };
+      }),
     };
   }
 

@@ -12,7 +12,7 @@ Object.assign(process.env, {
   NOTIFICATIONS_TOPIC_ARN: "arn:aws:sns:eu-west-1:000000000000:order-notifications",
   PAYMENT_KEY_PARAMETER: "/order-pipeline/payment-gateway-key",
   // Short, so the timeout test is quick; the handler's behaviour does not depend on the value.
-  PAYMENT_TIMEOUT_MS: "400",
+  PAYMENT_TIMEOUT_MS: "1500",
   CURRENCY: "EUR",
   SUPPORTED_SHIP_COUNTRIES: "DE,FR,NL,GB,US",
   POWERTOOLS_SERVICE_NAME: "order-pipeline-test",

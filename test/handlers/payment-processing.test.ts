@@ -54,6 +54,16 @@ describe("PaymentProcessing (against the sandbox gateway)", () => {
     expect(chargesOf(state.order.orderId)).to.have.length(1);
   });
 
+  it("charges once when the gateway's answer is lost and the step is retried: the retry carries the same Idempotency-Key", async () => {
+    const state = stateFor("tok_chargeThenTimeout");
+
+    const first = await rejectionOf(handler(state));
+    const retry = await rejectionOf(handler(state));
+
+    for (const error of [first, retry]) expect(error).to.be.instanceOf(PaymentGatewayUnavailableError);
+    expect(chargesOf(state.order.orderId).map((c) => [c.status, c.idempotencyKey])).to.deep.equal([["succeeded", `charge-${state.order.orderId}`]]);
+  });
+
   for (const [token, code] of [["tok_chargeDeclined", "card_declined"], ["tok_insufficientFunds", "insufficient_funds"]]) {
     it(`fails with PaymentFailed naming ${code} when the gateway declines ${token}`, async () => {
       const state = stateFor(token);
@@ -74,7 +84,7 @@ describe("PaymentProcessing (against the sandbox gateway)", () => {
 
     expect(error).to.be.instanceOf(PaymentGatewayUnavailableError);
     expect(error.name).to.equal(ErrorNames.PaymentGatewayUnavailable);
-    expect(error.message).to.equal("payment gateway did not answer POST /v1/charges within 400 ms");
+    expect(error.message).to.equal("payment gateway did not answer POST /v1/charges within 1500 ms");
     expect(chargesOf(state.order.orderId)).to.deep.equal([]);
   });
 

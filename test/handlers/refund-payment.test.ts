@@ -12,15 +12,22 @@ describe("RefundPayment (against the sandbox gateway)", () => {
   });
   beforeEach(resetMocks);
 
-  /** Charges through the gateway's API directly, as PaymentProcessing would have. */
+  /**
+   * Charges through the gateway's API directly, as PaymentProcessing would have. A token the gateway never answers is
+   * abandoned once the gateway has seen the request (it records an attempt, or — tok_timeout — holds it).
+   */
   async function charged(token = "tok_visa", amount = 2800): Promise<string> {
     const orderId = newOrderId("refund");
-    await fetch(`${gateway.url}/v1/charges`, {
+    const abandon = new AbortController();
+    const request = fetch(`${gateway.url}/v1/charges`, {
       method: "POST",
       headers: { Authorization: `Bearer ${GATEWAY_KEY}`, "Content-Type": "application/json", "Idempotency-Key": `charge-${orderId}` },
       body: JSON.stringify({ orderId, amount, currency: "EUR", token }),
-      signal: AbortSignal.timeout(100),
+      signal: abandon.signal,
     }).catch(() => undefined);
+    if (token === "tok_timeout" || token === "tok_chargeThenTimeout") await gateway.whenHeld(orderId);
+    else await request;
+    abandon.abort();
     return orderId;
   }
   const stateFor = (orderId: string) => ({ formatVersion: 1, order: anOrder({ orderId }), error: { Error: "OutOfStock", Cause: "{}" } });
@@ -58,6 +65,15 @@ describe("RefundPayment (against the sandbox gateway)", () => {
     const orderId = await charged("tok_timeout");
 
     expect(await handler(stateFor(orderId))).to.deep.equal({ formatVersion: 1, refundId: null, amount: 0 });
+  });
+
+  it("refunds the real charge behind an answer that was lost (tok_chargeThenTimeout)", async () => {
+    const orderId = await charged("tok_chargeThenTimeout", 1900);
+
+    const refund = await handler(stateFor(orderId));
+
+    expect(refund).to.deep.include({ amount: 1900 });
+    expect(refundsOf(orderId).map((r) => r.amount)).to.deep.equal([1900]);
   });
 
   it("refunds nothing after a declined charge", async () => {

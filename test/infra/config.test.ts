@@ -14,6 +14,7 @@ describe("stack config", () => {
     expect(prod.functions.paymentProcessing).to.deep.equal({ memoryMb: 512, timeoutSeconds: 20, reservedConcurrency: 100, provisionedConcurrency: 5 });
     expect([dev.logRetentionDays, prod.logRetentionDays]).to.deep.equal([14, 365]);
     expect([dev.fargateNetwork, prod.fargateNetwork]).to.deep.equal(["public", "private"]);
+    expect([dev.forceDestroy, prod.forceDestroy]).to.deep.equal([true, false]);
     expect(dev.paymentGatewayUrl).to.not.equal(prod.paymentGatewayUrl);
     expect(dev.alarmEmail).to.not.equal(prod.alarmEmail);
   });
@@ -30,6 +31,12 @@ describe("stack config", () => {
     expect(s.functions).to.deep.equal(DEFAULT_SIZING);
     expect(s.exportSecondsPerPagePdf).to.equal(30);
     expect(s.exportLambdaBudgetSeconds).to.equal(720);
+  });
+
+  it("keeps data on destroy unless a stack sets forceDestroy, and accepts only a boolean there", () => {
+    expect(parseSettings(minimal).forceDestroy).to.equal(false);
+    expect(parseSettings({ ...minimal, forceDestroy: true }).forceDestroy).to.equal(true);
+    expect(() => parseSettings({ ...minimal, forceDestroy: "yes" })).to.throw("invalid stack config: `forceDestroy`: Invalid input: expected boolean, received string");
   });
 
   it("names the key of an out-of-range memory size", () => {

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { ExportPipeline, exportPipelineArgs } from "../../infra/export-pipeline";
+import { evaluate } from "../../local/iam/evaluate";
 import { ofType, promiseOf, registered, settled, setupMocks } from "../mocks";
 import { stackSettings } from "../stacks";
 
@@ -37,12 +38,13 @@ describe("ExportPipeline (Pulumi mocks)", function () {
   });
 
   it("gives the estimate the limits it routes with, from each stack's config, and the workflow the same Map concurrency", () => {
-    // Map: 14,400 s execution − (job status 10 × 2 + estimate 30 + split 30 + combine 600 + 120 margin) = 13,600 s.
+    // Map: 14,400 s execution − (job status 10 × 2 + estimate 30 + split 30 + combine 600 + 120 margin) = 13,600 s,
+    // in waves as long as the format's exporter timeout.
     // Fargate: the worker's deadline, timeout − 120 s start-up. Speed-up: a vCPU of Fargate vs 208/352 MB (dev),
     // 224/384 MB (prod) of Lambda, one vCPU being 1,769 MB.
     const expected = {
-      dev: { MAP_MAX_CONCURRENCY: "5", MAP_SECONDS_AVAILABLE: "13600", FARGATE_SECONDS_AVAILABLE: "10680", FARGATE_SPEEDUP_SVG: "8.505", FARGATE_SPEEDUP_PDF: "5.026" },
-      prod: { MAP_MAX_CONCURRENCY: "20", MAP_SECONDS_AVAILABLE: "13600", FARGATE_SECONDS_AVAILABLE: "12880", FARGATE_SPEEDUP_SVG: "7.897", FARGATE_SPEEDUP_PDF: "4.607" },
+      dev: { MAP_MAX_CONCURRENCY: "5", MAP_SECONDS_AVAILABLE: "13600", MAP_CHUNK_SECONDS_SVG: "780", MAP_CHUNK_SECONDS_PDF: "780", FARGATE_SECONDS_AVAILABLE: "10680", FARGATE_SPEEDUP_SVG: "8.505", FARGATE_SPEEDUP_PDF: "5.026" },
+      prod: { MAP_MAX_CONCURRENCY: "20", MAP_SECONDS_AVAILABLE: "13600", MAP_CHUNK_SECONDS_SVG: "780", MAP_CHUNK_SECONDS_PDF: "780", FARGATE_SECONDS_AVAILABLE: "12880", FARGATE_SPEEDUP_SVG: "7.897", FARGATE_SPEEDUP_PDF: "4.607" },
     };
     for (const stack of ["dev", "prod"] as const) {
       const estimate = ofType("aws:lambda/function:Function", `exports-${stack}-export-estimate`)[0].inputs.environment.variables;
@@ -54,14 +56,23 @@ describe("ExportPipeline (Pulumi mocks)", function () {
     }
   });
 
-  it("starts the Fargate task in public subnets with a public IP in dev, private subnets without one in prod", () => {
+  it("starts the Fargate task in its own VPC: public subnets with a public IP and no NAT in dev, private subnets behind one NAT in prod", () => {
     const net = (stack: string) => definitions[stack].States.ExportOnFargate.Parameters.NetworkConfiguration.AwsvpcConfiguration;
-    const defaultVpc = registered.find((r) => r.type === "awsx:ec2:DefaultVpc" && r.name.startsWith("exports-dev"))!;
-    const privateVpc = registered.find((r) => r.type === "awsx:ec2:Vpc" && r.name.startsWith("exports-prod"))!;
-    expect(net("dev")).to.deep.include({ AssignPublicIp: "ENABLED", Subnets: defaultVpc.state.publicSubnetIds });
-    expect(net("prod")).to.deep.include({ AssignPublicIp: "DISABLED", Subnets: privateVpc.state.privateSubnetIds });
-    expect(privateVpc.inputs.natGateways).to.deep.equal({ strategy: "Single" });
-    expect(registered.filter((r) => r.type === "awsx:ec2:Vpc" && r.name.startsWith("exports-dev"))).to.have.length(0);
+    const vpc = (stack: string) => registered.filter((r) => r.type === "awsx:ec2:Vpc" && r.name.startsWith(`exports-${stack}`));
+    const [devVpc] = vpc("dev");
+    const [prodVpc] = vpc("prod");
+    expect([vpc("dev").length, vpc("prod").length]).to.deep.equal([1, 1]);
+    expect(devVpc.inputs).to.deep.include({ subnetSpecs: [{ type: "Public" }], natGateways: { strategy: "None" }, numberOfAvailabilityZones: 2 });
+    expect(devVpc.state.publicSubnetIds).to.have.length(2);
+    expect(net("dev")).to.deep.include({ AssignPublicIp: "ENABLED", Subnets: devVpc.state.publicSubnetIds });
+    expect(prodVpc.inputs.natGateways).to.deep.equal({ strategy: "Single" });
+    expect(net("prod")).to.deep.include({ AssignPublicIp: "DISABLED", Subnets: prodVpc.state.privateSubnetIds });
+    const sg = (stack: string) => ofType("aws:ec2/securityGroup:SecurityGroup", `exports-${stack}-`)[0].inputs.vpcId;
+    expect([sg("dev"), sg("prod")]).to.deep.equal([devVpc.state.vpcId, prodVpc.state.vpcId]);
+  });
+
+  it("never depends on the account's default VPC, which many organisations delete", () => {
+    expect(registered.filter((r) => r.type === "awsx:ec2:DefaultVpc").map((r) => r.name)).to.deep.equal([]);
   });
 
   it("defines the worker task: Fargate, config CPU/memory, read-only root, non-root user, awslogs, only /tmp writable", () => {
@@ -115,7 +126,7 @@ describe("ExportPipeline (Pulumi mocks)", function () {
     ]);
   });
 
-  it("lets the state machine run only its task definition in its cluster and pass only the task's two roles", () => {
+  it("lets the state machine run only its task definition's revisions in its cluster and pass only the task's two roles", () => {
     const td = ofType("aws:ecs/taskDefinition:TaskDefinition", "exports-dev-")[0];
     const cluster = ofType("aws:ecs/cluster:Cluster", "exports-dev-")[0].state.arn;
     const statements = policyNamed("shop-dev-exports-policy").Statement;
@@ -123,25 +134,67 @@ describe("ExportPipeline (Pulumi mocks)", function () {
       Sid: "RunExportTask",
       Effect: "Allow",
       Action: ["ecs:RunTask"],
-      Resource: [td.state.arn],
+      Resource: [`${td.state.arnWithoutRevision}:*`],
       Condition: { ArnEquals: { "ecs:cluster": cluster } },
     });
+    expect(definitions.dev.States.ExportOnFargate.Parameters.TaskDefinition).to.equal(td.state.arn);
     expect(statements.find((s: any) => s.Sid === "PassExportTaskRoles").Resource).to.deep.equal([td.inputs.executionRoleArn, td.inputs.taskRoleArn].sort());
     const aliases = ofType("aws:lambda/alias:Alias", "exports-dev-").map((a) => a.state.arn).sort();
     expect(statements.find((s: any) => s.Sid === "InvokeFunctions").Resource).to.deep.equal(aliases);
     expect(aliases).to.have.length(6);
   });
 
-  it("scopes each exporter to its key prefixes", () => {
+  it("lets an execution started before a deploy run the revision it names, and nothing outside the family or the cluster", () => {
+    // GIVEN the role's policy as deployed, evaluated as IAM evaluates it (the local cloud's evaluator)
+    const policy = policyNamed("shop-dev-exports-policy");
+    const family = ofType("aws:ecs/taskDefinition:TaskDefinition", "exports-dev-")[0].state.arnWithoutRevision as string;
+    const cluster = ofType("aws:ecs/cluster:Cluster", "exports-dev-")[0].state.arn as string;
+    const runTask = (resource: string, inCluster = cluster) => evaluate([policy], { action: "ecs:RunTask", resource, context: { "ecs:cluster": inCluster } }).allowed;
+    // THEN the current revision and an older one (an execution started before the deploy) may run
+    expect([runTask(`${family}:1`), runTask(`${family}:7`)]).to.deep.equal([true, true]);
+    // AND a family whose name merely starts with ours, or ours in another cluster, may not
+    expect([runTask(`${family}-debug:1`), runTask(`${family}:1`, cluster.replace(/cluster\/.+$/, "cluster/other"))]).to.deep.equal([false, false]);
+  });
+
+  it("gives each export function exactly its policy, compared whole: its logs and traces, then its key prefixes and table", () => {
     const b = bucketArn("dev");
-    expect(policyNamed("shop-dev-export-svg-policy").Statement.slice(2)).to.deep.equal([
-      { Sid: "ReadDocuments", Effect: "Allow", Action: ["s3:GetObject"], Resource: [`${b}/documents/*`] },
-      { Sid: "WriteExports", Effect: "Allow", Action: ["s3:AbortMultipartUpload", "s3:PutObject"], Resource: [`${b}/exports/*`, `${b}/parts/*`] },
-    ]);
-    expect(policyNamed("shop-dev-export-split-policy").Statement.map((s: any) => s.Sid)).to.deep.equal(["WriteOwnLogs", "WriteTraces"]);
-    expect(policyNamed("shop-dev-export-combine-policy").Statement.slice(2)).to.deep.equal([
-      { Sid: "ConsumeParts", Effect: "Allow", Action: ["s3:DeleteObject", "s3:GetObject"], Resource: [`${b}/parts/*`] },
-      { Sid: "WriteExports", Effect: "Allow", Action: ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"], Resource: [`${b}/exports/*`] },
+    const jobs = ofType("aws:dynamodb/table:Table", "exports-dev-jobs")[0].state.arn;
+    const readDocuments = { Sid: "ReadDocuments", Effect: "Allow", Action: ["s3:GetObject"], Resource: [`${b}/documents/*`] };
+    const writeExportsAndParts = { Sid: "WriteExports", Effect: "Allow", Action: ["s3:AbortMultipartUpload", "s3:PutObject"], Resource: [`${b}/exports/*`, `${b}/parts/*`] };
+    const expected: Record<string, object[]> = {
+      estimate: [readDocuments],
+      svg: [readDocuments, writeExportsAndParts],
+      pdf: [readDocuments, writeExportsAndParts],
+      split: [],
+      combine: [
+        { Sid: "ConsumeParts", Effect: "Allow", Action: ["s3:DeleteObject", "s3:GetObject"], Resource: [`${b}/parts/*`] },
+        { Sid: "WriteExports", Effect: "Allow", Action: ["s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"], Resource: [`${b}/exports/*`] },
+      ],
+      "job-status": [{ Sid: "WriteJobs", Effect: "Allow", Action: ["dynamodb:UpdateItem"], Resource: [jobs] }],
+    };
+    const functions = ofType("aws:lambda/function:Function", "exports-dev-").map((f) => f.inputs.name.replace(/^shop-dev-export-/, ""));
+    expect(functions.sort(), "every export function has an expected policy").to.deep.equal(Object.keys(expected).sort());
+    for (const [name, statements] of Object.entries(expected)) {
+      const logs = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/shop-dev-export-${name}:*`;
+      expect(policyNamed(`shop-dev-export-${name}-policy`), name).to.deep.equal({
+        Version: "2012-10-17",
+        Statement: [
+          { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [logs] },
+          { Sid: "WriteTraces", Effect: "Allow", Action: ["xray:PutTelemetryRecords", "xray:PutTraceSegments"], Resource: ["*"] },
+          ...statements,
+        ],
+      });
+    }
+  });
+
+  it("lets destroy empty the documents bucket and the image repository in dev only, as each stack's config says", () => {
+    const destroyable = (stack: string) => [
+      ofType("aws:s3/bucket:Bucket", `exports-${stack}-documents`)[0].inputs.forceDestroy,
+      ofType("aws:ecr/repository:Repository", `exports-${stack}-`)[0].inputs.forceDelete,
+    ];
+    expect([destroyable("dev"), destroyable("prod")]).to.deep.equal([
+      [true, true],
+      [false, false],
     ]);
   });
 
@@ -152,7 +205,13 @@ describe("ExportPipeline (Pulumi mocks)", function () {
     expect(on("aws:s3/bucketVersioning:BucketVersioning").versioningConfiguration).to.deep.equal({ status: "Enabled" });
     expect(on("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")).to.deep.include({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
     expect(JSON.parse(on("aws:s3/bucketPolicy:BucketPolicy").policy).Statement[0]).to.deep.include({ Effect: "Deny", Condition: { Bool: { "aws:SecureTransport": "false" } } });
-    const rules = on("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").rules;
-    expect(rules.find((r: any) => r.id === "expire-exports")).to.deep.include({ filter: { prefix: "exports/" }, expiration: { days: 7 } });
+    // Every rule names its scope with a prefix; "" is the whole bucket.
+    expect(on("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").rules).to.deep.equal([
+      { id: "expire-exports", status: "Enabled", filter: { prefix: "exports/" }, expiration: { days: 7 }, noncurrentVersionExpiration: { noncurrentDays: 1 } },
+      { id: "expire-parts", status: "Enabled", filter: { prefix: "parts/" }, expiration: { days: 1 }, noncurrentVersionExpiration: { noncurrentDays: 1 } },
+      { id: "expire-old-document-versions", status: "Enabled", filter: { prefix: "documents/" }, noncurrentVersionExpiration: { noncurrentDays: 30 } },
+      { id: "drop-expired-delete-markers", status: "Enabled", filter: { prefix: "" }, expiration: { expiredObjectDeleteMarker: true } },
+      { id: "abort-incomplete-uploads", status: "Enabled", filter: { prefix: "" }, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } },
+    ]);
   });
 });

@@ -72,10 +72,15 @@ describe("export workflow", () => {
     }
   });
 
-  it("lets the role invoke its six aliases, run only its task definition and pass only the task's two roles", () => {
+  it("lets the role invoke its six aliases, run only its task definition's revisions in its cluster and pass only the task's two roles", () => {
     expect(statements).to.deep.equal([
       { sid: "InvokeFunctions", actions: ["lambda:InvokeFunction"], resources: Object.values(functions).sort() },
-      { sid: "RunExportTask", actions: ["ecs:RunTask"], resources: [worker.taskDefinitionArn], condition: { ArnEquals: { "ecs:cluster": worker.clusterArn } } },
+      {
+        sid: "RunExportTask",
+        actions: ["ecs:RunTask"],
+        resources: ["arn:aws:ecs:eu-central-1:000000000000:task-definition/shop-dev-export-worker:*"],
+        condition: { ArnEquals: { "ecs:cluster": worker.clusterArn } },
+      },
       {
         sid: "PassExportTaskRoles",
         actions: ["iam:PassRole"],

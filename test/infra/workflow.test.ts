@@ -1,8 +1,24 @@
 import { expect } from "chai";
-import { DEFAULT_LAMBDA_RETRY, mergeStatements, Workflow } from "../../infra/workflow";
+import { DEFAULT_LAMBDA_RETRY, EcsTaskProps, mergeStatements, Workflow } from "../../infra/workflow";
 
 const FN_A = "arn:aws:lambda:eu-central-1:000000000000:function:a:live";
 const FN_B = "arn:aws:lambda:eu-central-1:000000000000:function:b:live";
+
+/** A Fargate task state that passes validation, for tests that change one property. */
+const runTask = (overrides: Partial<EcsTaskProps>) => () =>
+  new Workflow().ecsRunTaskWithToken("Run", {
+    clusterArn: "arn:aws:ecs:eu-central-1:000000000000:cluster/c",
+    taskDefinitionArn: "arn:aws:ecs:eu-central-1:000000000000:task-definition/f:3",
+    passRoleArns: [],
+    containerName: "w",
+    subnetIds: [],
+    securityGroupIds: [],
+    assignPublicIp: true,
+    environment: {},
+    heartbeatSeconds: 60,
+    timeoutSeconds: 600,
+    ...overrides,
+  });
 
 describe("workflow builder", () => {
   it("renders a Lambda task with retry, catch and timeout as ASL", () => {
@@ -56,7 +72,7 @@ describe("workflow builder", () => {
     expect(statements).to.deep.equal([{ sid: "InvokeFunctions", actions: ["lambda:InvokeFunction"], resources: [FN_A, FN_B] }]);
   });
 
-  it("grants RunTask on the task definition within its cluster and PassRole on exactly the task's roles", () => {
+  it("grants RunTask on every revision of the task definition's family within its cluster and PassRole on exactly the task's roles", () => {
     const { statements, definition } = new Workflow()
       .ecsRunTaskWithToken("Run", {
         clusterArn: "arn:aws:ecs:eu-central-1:000000000000:cluster/c",
@@ -75,7 +91,7 @@ describe("workflow builder", () => {
       {
         sid: "RunExportTask",
         actions: ["ecs:RunTask"],
-        resources: ["arn:aws:ecs:eu-central-1:000000000000:task-definition/f:3"],
+        resources: ["arn:aws:ecs:eu-central-1:000000000000:task-definition/f:*"],
         condition: { ArnEquals: { "ecs:cluster": "arn:aws:ecs:eu-central-1:000000000000:cluster/c" } },
       },
       {
@@ -87,12 +103,20 @@ describe("workflow builder", () => {
     ]);
     const run = definition.States.Run as Record<string, any>;
     expect(run.Resource).to.equal("arn:aws:states:::ecs:runTask.waitForTaskToken");
+    // The state itself runs the revision this deploy registered.
+    expect(run.Parameters.TaskDefinition).to.equal("arn:aws:ecs:eu-central-1:000000000000:task-definition/f:3");
     expect(run.HeartbeatSeconds).to.equal(60);
     expect(run.Parameters.Overrides.ContainerOverrides[0]).to.deep.equal({
       Name: "worker",
       Environment: [{ Name: "TOKEN", "Value.$": "$$.Task.Token" }, { Name: "MODE", Value: "x" }],
     });
     expect(run.Parameters.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp).to.equal("DISABLED");
+  });
+
+  it("refuses a task definition ARN without a revision, which it could not widen to the family's revisions", () => {
+    for (const arn of ["arn:aws:ecs:eu-central-1:000000000000:task-definition/f", "arn:aws:ecs:eu-central-1:000000000000:task-definition/f:latest", "f:3"]) {
+      expect(runTask({ taskDefinitionArn: arn }), arn).to.throw(`Task "Run": \`taskDefinitionArn\` "${arn}" must name a revision (arn:…:task-definition/<family>:<revision>)`);
+    }
   });
 
   it("refuses a transition to a state that does not exist, naming both", () => {
@@ -109,20 +133,7 @@ describe("workflow builder", () => {
   });
 
   it("refuses a heartbeat that is not below the task timeout", () => {
-    expect(() =>
-      new Workflow().ecsRunTaskWithToken("Run", {
-        clusterArn: "c",
-        taskDefinitionArn: "t",
-        passRoleArns: [],
-        containerName: "w",
-        subnetIds: [],
-        securityGroupIds: [],
-        assignPublicIp: true,
-        environment: {},
-        heartbeatSeconds: 600,
-        timeoutSeconds: 600,
-      }),
-    ).to.throw("`heartbeatSeconds` must be below `timeoutSeconds`");
+    expect(runTask({ heartbeatSeconds: 600, timeoutSeconds: 600 })).to.throw('Task "Run": `heartbeatSeconds` must be below `timeoutSeconds`');
   });
 
   it("refuses to merge statements that share a sid but differ in actions", () => {

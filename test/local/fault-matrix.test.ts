@@ -126,6 +126,7 @@ describe("fault matrix (local cloud from index.ts)", function () {
       order("fm-declined", "tok_chargeDeclined", [{ sku: "FM-DECL", quantity: 1 }]),
       order("fm-insufficient", "tok_insufficientFunds", [{ sku: "FM-DECL", quantity: 2 }]),
       order("fm-timeout", "tok_timeout", [{ sku: "FM-TMO", quantity: 1 }]),
+      order("fm-charge-lost", "tok_chargeThenTimeout", [{ sku: "FM-TMO", quantity: 1 }]),
       order("fm-oos", "tok_visa", [{ sku: "FM-OOS", quantity: 2 }]),
       order("fm-noship", "tok_visa", [{ sku: "FM-SHIP", quantity: 2 }]),
       order("fm-nowhere", "tok_visa", [{ sku: "FM-KNOWN", quantity: 1 }], "JP"),
@@ -227,9 +228,23 @@ describe("fault matrix (local cloud from index.ts)", function () {
     expect(run.execution.status).to.equal("SUCCEEDED");
     expect(run.execution.path).to.deep.equal(["OrderPlacement", "PaymentProcessing", "PaymentProcessing", "PaymentProcessing", "VoidUncertainCharge", "HandlePaymentFailure", "PaymentFailed"]);
     expect(run.orderStatus).to.equal("PAYMENT_FAILED");
-    expect(charges("fm-timeout").filter((c) => c.status === "succeeded").length).to.equal(refunds("fm-timeout").length);
+    // The gateway never charged: there is nothing to void.
+    expect(charges("fm-timeout")).to.deep.equal([]);
+    expect(refunds("fm-timeout")).to.deep.equal([]);
     expect(await operator.stockOf("FM-TMO")).to.equal(5);
     summary("gateway timeout", "PAYMENT_FAILED via VoidUncertainCharge", `${outcome(run)}, ${run.execution.path.filter((s) => s === "PaymentProcessing").length} attempts, then ${run.execution.path[4]}`);
+  });
+
+  it("3b. refunds a charge whose answer was lost: one charge for three attempts, voided in full", async () => {
+    const run = orders.get("fm-charge-lost")!;
+    expect(run.execution.path).to.deep.equal(["OrderPlacement", "PaymentProcessing", "PaymentProcessing", "PaymentProcessing", "VoidUncertainCharge", "HandlePaymentFailure", "PaymentFailed"]);
+    expect(run.orderStatus).to.equal("PAYMENT_FAILED");
+    // The gateway charged on the first attempt and recognised the retries by their Idempotency-Key.
+    const charged = charges("fm-charge-lost");
+    expect(charged.map((c) => c.status)).to.deep.equal(["succeeded"]);
+    expect(refunds("fm-charge-lost").map((r) => [r.chargeId, r.amount])).to.deep.equal([[charged[0]!.chargeId, charged[0]!.amount]]);
+    expect(await operator.stockOf("FM-TMO")).to.equal(5);
+    summary("gateway charges, answer lost", "PAYMENT_FAILED, the real charge refunded", `${outcome(run)}, ${charged.length} charge, ${refunds("fm-charge-lost").length} refund of ${charged[0]!.amount}`);
   });
 
   it("4. refunds and cancels an order whose stock another order took after placement, stock untouched", async () => {

@@ -51,7 +51,7 @@ describe("local AWS front door", function () {
       expect(sent.body.MD5OfMessageBody).to.equal(createHash("md5").update('{"formatVersion":1}').digest("hex"));
       expect(sent.body.MD5OfMessageAttributes).to.match(/^[0-9a-f]{32}$/);
 
-      const received = await jsonRequest("sqs", "AmazonSQS.ReceiveMessage", { QueueUrl, MaxNumberOfMessages: 10 });
+      const received = await jsonRequest("sqs", "AmazonSQS.ReceiveMessage", { QueueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ["All"] });
       const message = received.body.Messages.find((m: { MessageId: string }) => m.MessageId === sent.body.MessageId);
       expect(message).to.include({ Body: '{"formatVersion":1}', MD5OfBody: sent.body.MD5OfMessageBody });
       expect(message.MessageAttributes).to.deep.equal({ kind: { DataType: "String", StringValue: "test" } });
@@ -112,7 +112,7 @@ describe("local AWS front door", function () {
       const asked: string[] = [];
       cloud.principals.authorizer = (r) => {
         asked.push(`${r.principal.name} ${r.action} ${r.resource}`);
-        return { allowed: false, reason: "no identity-based policy allows the action" };
+        return { allowed: false, reason: "because no identity-based policy allows the action" };
       };
       const config = { ...cloud.clientConfig(), maxAttempts: 1 };
       const ddb = new DynamoDBClient(config);

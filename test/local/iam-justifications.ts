@@ -28,16 +28,6 @@ export const UNUSED_GRANT_JUSTIFICATIONS: UnusedGrantJustification[] = [
     reason: "Step Functions sets up vended log delivery (logging level ALL) with the state machine's role when it is created/updated.",
   },
   {
-    principal: /^lambda:order-pipeline-[a-z0-9-]+-(notification|handle-payment-failure|cancel-order)$/,
-    grant: /^kms:(Decrypt|GenerateDataKey) arn:aws:kms:/,
-    reason: "SNS encrypts the published message with the topic's KMS key on the publisher's behalf and permissions; the code only calls sns:Publish (KMS is not emulated locally).",
-  },
-  {
-    principal: /^lambda:order-pipeline-[a-z0-9-]+-(payment-processing|refund-payment)$/,
-    grant: /^kms:Decrypt arn:aws:kms:/,
-    reason: "SSM decrypts the SecureString gateway key with the caller's kms:Decrypt permission (kms:ViaService ssm); the code only calls ssm:GetParameter (KMS is not emulated locally).",
-  },
-  {
     principal: /^ecs-task:[a-z0-9-]+-export-worker\/execution$/,
     grant: /^(ecr:(GetAuthorizationToken|BatchCheckLayerAvailability|BatchGetImage|GetDownloadUrlForLayer)|logs:(CreateLogStream|PutLogEvents)) /,
     reason: "The task execution role is used by ECS itself to pull the image and ship container logs (awslogs); the job never sees it.",

@@ -1,5 +1,10 @@
 import { expect } from "chai";
-import { leastPrivilegeProblems } from "./hooks";
+import { execFile } from "node:child_process";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { Suite, Test } from "mocha";
+import { PROJECT_DIR } from "../../local/cloud";
+import { leastPrivilegeProblems, scenarioCoverage } from "./hooks";
 
 /** The check the root hook runs over the whole test run's access log, on a hand-made log. */
 describe("least-privilege check of a test run", () => {
@@ -38,5 +43,51 @@ describe("least-privilege check of a test run", () => {
 
   it("checks unused grants only when every scenario file ran (a partial run cannot judge them)", () => {
     expect(leastPrivilegeProblems(log, false, [], [{ principal: "lambda:shop-shipping", action: "dynamodb:DeleteItem" }])).to.deep.equal([]);
+  });
+});
+
+/** The unused-grant check needs every scenario test to have run and passed; a partial run says it skipped the check. */
+describe("unused-grant check on a partial run", function () {
+  this.timeout(60_000);
+
+  /** A root suite as mocha builds it: one suite per file, each test with its file and, once run, its state. */
+  function run(files: Record<string, Array<Test["state"]>>): Suite {
+    const root = new Suite("");
+    root.root = true;
+    for (const [file, states] of Object.entries(files)) {
+      const suite = new Suite(file);
+      states.forEach((state, i) => {
+        const test = new Test(`scenario ${i + 1}`, () => undefined);
+        test.file = path.join(PROJECT_DIR, "test", "local", `${file}.test.ts`);
+        test.state = state;
+        suite.addTest(test);
+      });
+      root.addSuite(suite);
+    }
+    return root;
+  }
+
+  it("is complete only when every test of every scenario file passed", () => {
+    expect(scenarioCoverage(run({ "pipeline.e2e": ["passed", "passed"], "fault-matrix": ["passed"], "front-door": [undefined] }))).to.deep.equal({ complete: true });
+  });
+
+  it("names the scenario files a run did not load", () => {
+    expect(scenarioCoverage(run({ "fault-matrix": ["passed"] }))).to.deep.equal({ complete: false, reason: "not every scenario file ran (pipeline.e2e did not)" });
+    expect(scenarioCoverage(undefined)).to.deep.equal({ complete: false, reason: "not every scenario file ran (pipeline.e2e, fault-matrix did not)" });
+  });
+
+  it("counts scenario tests left out by --grep or .only, skipped or failed", () => {
+    expect(scenarioCoverage(run({ "pipeline.e2e": ["passed", undefined, "pending"], "fault-matrix": ["failed"] }))).to.deep.equal({
+      complete: false,
+      reason: '3 of 4 scenario tests did not run or did not pass (e.g. "pipeline.e2e scenario 2")',
+    });
+  });
+
+  it("prints that it skipped the check when one file runs on its own", async () => {
+    // A real mocha run of one unit-test file, with the repository's .mocharc (the root hooks).
+    const mocha = path.join(PROJECT_DIR, "node_modules", ".bin", "mocha");
+    const { stdout } = await promisify(execFile)(mocha, ["test/local/iam/enforcement.test.ts"], { cwd: PROJECT_DIR });
+    expect(stdout).to.contain("passing");
+    expect(stdout).to.contain("least privilege: the unused-grant check was skipped: not every scenario file ran (pipeline.e2e, fault-matrix did not); `npm test` runs it");
   });
 });

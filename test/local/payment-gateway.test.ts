@@ -81,7 +81,7 @@ describe("sandbox payment gateway", () => {
       expect(status).to.equal(400);
       expect(body.error).to.deep.equal({
         code: "invalid_token",
-        message: 'token "tok_mastercard" is not a sandbox test token; use one of tok_visa, tok_chargeDeclined, tok_insufficientFunds, tok_timeout',
+        message: 'token "tok_mastercard" is not a sandbox test token; use one of tok_visa, tok_chargeDeclined, tok_insufficientFunds, tok_timeout, tok_chargeThenTimeout',
       });
       expect(chargesOf(orderId)).to.deep.equal([]);
     });
@@ -117,13 +117,64 @@ describe("sandbox payment gateway", () => {
       expect(chargesOf(orderId)).to.have.length(1);
     });
 
-    it("returns the existing charge for an order that was already charged, whatever the key", async () => {
+    it("recognises a duplicate by its Idempotency-Key only: another key or none charges the same order again", async () => {
       const orderId = newOrderId();
 
       const first = await charge(orderId, "tok_visa", "key-a");
-      const second = await charge(orderId, "tok_visa", "key-b");
+      const otherKey = await charge(orderId, "tok_visa", "key-b");
+      const noKey = await charge(orderId, "tok_visa");
+      const noKeyAgain = await charge(orderId, "tok_visa");
 
-      expect(second.body.chargeId).to.equal(first.body.chargeId);
+      const ids = [first, otherKey, noKey, noKeyAgain].map((answer) => answer.body.chargeId);
+      expect(new Set(ids).size).to.equal(4);
+      expect(chargesOf(orderId).map((c) => c.status)).to.deep.equal(["succeeded", "succeeded", "succeeded", "succeeded"]);
+    });
+
+    it("answers 409 idempotency_key_in_use to a duplicate that arrives while the first is being processed", async () => {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      let started!: () => void;
+      const processing = new Promise<void>((resolve) => (started = resolve));
+      const slow = await startPaymentGateway({
+        beforeProcessing: async ({ idempotencyKey }) => {
+          if (idempotencyKey !== "slow-key") return;
+          started();
+          await released;
+        },
+      });
+      try {
+        const send = () =>
+          fetch(`${slow.url}/v1/charges`, {
+            method: "POST",
+            headers: { Authorization: `Bearer ${SANDBOX_API_KEY}`, "Idempotency-Key": "slow-key" },
+            body: JSON.stringify({ amount: 1500, currency: "EUR", token: "tok_visa", orderId: "slow" }),
+          }).then(async (response) => ({ status: response.status, body: (await response.json()) as any }));
+        const first = send();
+        await processing;
+
+        const duplicate = await send();
+        expect(duplicate.status).to.equal(409);
+        expect(duplicate.body.error.code).to.equal("idempotency_key_in_use");
+
+        release();
+        expect((await first).status).to.equal(200);
+        const replay = await send();
+        expect(replay.body.chargeId).to.equal((await first).body.chargeId);
+        expect(slow.charges()).to.have.length(1);
+      } finally {
+        release();
+        await slow.close();
+      }
+    });
+
+    it("frees the key of a request it refused, so the corrected request can use it", async () => {
+      const orderId = newOrderId();
+
+      const refused = await call("POST", "/v1/charges", { body: { amount: 0, currency: "EUR", token: "tok_visa", orderId }, idempotencyKey: `charge-${orderId}` });
+      const corrected = await charge(orderId, "tok_visa", `charge-${orderId}`);
+
+      expect(refused.status).to.equal(400);
+      expect(corrected.status).to.equal(200);
       expect(chargesOf(orderId)).to.have.length(1);
     });
 
@@ -175,37 +226,72 @@ describe("sandbox payment gateway", () => {
       await impatient.close();
       expect(await held).to.equal("dropped");
     });
+
+    it("charges tok_chargeThenTimeout and never answers, nor does a replay of its key, which charges nothing more", async () => {
+      const orderId = newOrderId();
+      const attempt = () =>
+        call("POST", "/v1/charges", { body: { amount: 1500, currency: "EUR", token: "tok_chargeThenTimeout", orderId }, idempotencyKey: `charge-${orderId}`, timeoutMs: 150 }).then(
+          () => "answered",
+          (e: Error) => e.name,
+        );
+
+      expect(await attempt()).to.equal("TimeoutError");
+      expect(await attempt()).to.equal("TimeoutError");
+
+      expect(chargesOf(orderId).map((c) => c.status)).to.deep.equal(["succeeded"]);
+      const refunded = await refund(orderId, `refund-${orderId}`);
+      expect(refunded.body).to.deep.include({ amount: 1500, refundId: refundsOf(orderId)[0]!.refundId });
+    });
   });
 
   describe("refunds", () => {
     it("answers refundId null and amount 0 for an order without a charge, recording nothing", async () => {
       const orderId = newOrderId();
 
-      expect(await refund(orderId, `refund-${orderId}`)).to.deep.equal({ status: 200, body: { refundId: null, amount: 0 } });
+      expect(await refund(orderId, `refund-${orderId}`)).to.deep.equal({ status: 200, body: { refundId: null, amount: 0, refunds: [] } });
       expect(refundsOf(orderId)).to.deep.equal([]);
     });
 
-    it("refunds the whole succeeded charge once, however often and with whatever key it is asked", async () => {
+    it("refunds the whole succeeded charge once: the same key replays, another key is refused as already refunded", async () => {
       const orderId = newOrderId();
       const charged = await charge(orderId, "tok_visa", `charge-${orderId}`, 2750);
 
       const first = await refund(orderId, `refund-${orderId}`);
       const repeat = await refund(orderId, `refund-${orderId}`);
       const otherKey = await refund(orderId, "another-key");
+      const noKey = await refund(orderId);
 
       expect(first.status).to.equal(200);
-      expect(first.body).to.deep.include({ amount: 2750, currency: "EUR", chargeId: charged.body.chargeId, orderId });
+      expect(first.body).to.deep.include({ amount: 2750, currency: "EUR", orderId });
       expect(first.body.refundId).to.match(/^re_[0-9a-f]{24}$/);
+      expect(first.body.refunds).to.deep.equal([{ refundId: first.body.refundId, amount: 2750, currency: "EUR", chargeId: charged.body.chargeId, orderId }]);
       expect(repeat).to.deep.equal(first);
-      expect(otherKey.body.refundId).to.equal(first.body.refundId);
+      for (const refused of [otherKey, noKey]) {
+        expect(refused.status).to.equal(400);
+        expect(refused.body.error.code).to.equal("charge_already_refunded");
+      }
       expect(refundsOf(orderId).map((r) => r.amount)).to.deep.equal([2750]);
+    });
+
+    it("refunds every charge of an order not yet refunded, so a double charge is undone in full", async () => {
+      const orderId = newOrderId();
+      await charge(orderId, "tok_visa", "first", 1000);
+      await refund(orderId, "refund-first");
+      await charge(orderId, "tok_visa", "second", 1000);
+      await charge(orderId, "tok_visa", "third", 1000);
+
+      const answer = await refund(orderId, "refund-rest");
+
+      expect(answer.body.amount).to.equal(2000);
+      expect(answer.body.refunds).to.have.length(2);
+      expect(refundsOf(orderId).map((r) => r.amount)).to.deep.equal([1000, 1000, 1000]);
     });
 
     it("does not refund a declined charge", async () => {
       const orderId = newOrderId();
       await charge(orderId, "tok_insufficientFunds");
 
-      expect((await refund(orderId)).body).to.deep.equal({ refundId: null, amount: 0 });
+      expect((await refund(orderId)).body).to.deep.equal({ refundId: null, amount: 0, refunds: [] });
     });
   });
 

@@ -35,20 +35,21 @@ export function printCoverage(cloud: LocalCloud | undefined): void {
 }
 
 /**
- * The config every test of the real program shares (what `pulumi config set` would change, nothing else): an 800 ms
- * payment timeout so a hung gateway is noticed quickly, 30 s per SVG page so a 40-page SVG takes the Map path like a
- * PDF, and a 600 s Fargate timeout so an export too long for any runtime fits in a test. Heartbeat windows keep the stack's own values: the local cloud skips time for a hung or crashed container
- * instead of waiting for it (local/clock.ts).
+ * The config every test of the real program shares (what `pulumi config set` would change, nothing else): a 1.5 s
+ * payment timeout so a hung gateway is noticed sooner than the stack's 5 s yet an answering one (a few ms here) is never
+ * given up on when both cores are busy, 30 s per SVG page so a 40-page SVG takes the Map path like a PDF, and a
+ * 600 s Fargate timeout so an export too long for any runtime fits in a test. Heartbeat windows keep the stack's own
+ * values: the local cloud skips time for a hung or crashed container instead of waiting for it (local/clock.ts).
  */
 export const SHARED_CLOUD_OPTIONS: LocalCloudOptions = {
   timeScale: 0.01,
   // Two environments per function: concurrency is still real (two orders race in two environments), and each
-  // environment fewer is a cold start fewer — most of this suite's CPU (bench/test-suite.ts).
+  // environment fewer is a cold start fewer — most of this suite's CPU.
   maxEnvironmentsPerFunction: 2,
   compileCache: true,
   gatewayHangMs: 5_000,
   configOverrides: {
-    "order-pipeline:paymentTimeoutMs": "800",
+    "order-pipeline:paymentTimeoutMs": "1500",
     "order-pipeline:exportSecondsPerPageSvg": "30",
     // A worker deadline of 480 s (600 − 120 s start-up): a 100-page PDF on one worker cannot finish, so the estimate
     // refuses it; the 40-page one can.
@@ -57,8 +58,6 @@ export const SHARED_CLOUD_OPTIONS: LocalCloudOptions = {
 };
 
 let shared: Promise<LocalCloud> | undefined;
-/** Which test files used the shared cloud (the least-privilege check needs all of them). */
-export const sharedCloudUsers = new Set<string>();
 /** Denials a test caused on purpose (principal, action); any other denial fails the run. */
 export const expectedDenials: Array<{ principal: string; action: string }> = [];
 /** One line per fault-matrix scenario, printed once at the end of the run. */
@@ -67,10 +66,10 @@ export const faultMatrixSummary: Array<{ scenario: string; expected: string; got
 /**
  * The one local cloud of the real program (index.ts, dev stack) that the end-to-end and fault-matrix files share:
  * booted on first use, stopped by the root hook (test/local/hooks.ts). Tests keep apart by their own order ids,
- * job ids and SKUs.
+ * job ids and SKUs. `_file` names the calling file for the reader; which files ran, the least-privilege check reads
+ * from mocha itself (hooks.ts `scenarioCoverage`).
  */
-export function sharedCloud(user: string): Promise<LocalCloud> {
-  sharedCloudUsers.add(user);
+export function sharedCloud(_file: string): Promise<LocalCloud> {
   return bootSharedCloud();
 }
 
@@ -103,4 +102,12 @@ export async function stopSharedCloud(): Promise<void> {
   const cloud = await sharedCloudIfBooted();
   shared = undefined;
   await cloud?.stop();
+}
+
+/** What an SDK call that must fail failed with (name, message, HTTP status); undefined when it succeeded. */
+export function sdkFailure(call: Promise<unknown>): Promise<{ name: string; message: string; status?: number } | undefined> {
+  return call.then(
+    () => undefined,
+    (e: Error & { $metadata?: { httpStatusCode?: number } }) => ({ name: e.name, message: e.message, status: e.$metadata?.httpStatusCode }),
+  );
 }

@@ -42,6 +42,11 @@ export const JUSTIFICATIONS: Justification[] = [
     reason: "Object keys under one prefix of one bucket: keys are chosen per job at run time.",
   },
   {
+    rule: "AwsSolutions-IAM5",
+    matches: /#RunExportTask wildcard resource arn:aws:ecs:[^*]+:task-definition\/[A-Za-z0-9_-]+:\*$/,
+    reason: "Every revision of the export worker's own task-definition family, in its own cluster (ecs:cluster condition): an execution started before a deploy still runs the revision it was started with.",
+  },
+  {
     rule: "AwsSolutions-ECS2",
     matches: /sets (DEADLINE_SECONDS|DOCUMENTS_BUCKET|EXPORTS_PREFIX|HEARTBEAT_SECONDS|STALL_SECONDS)(, (DEADLINE_SECONDS|DOCUMENTS_BUCKET|EXPORTS_PREFIX|HEARTBEAT_SECONDS|STALL_SECONDS))*$/,
     reason: "Plain, non-secret configuration (bucket name, key prefix, heartbeat, stall and deadline intervals); the job needs no secret.",

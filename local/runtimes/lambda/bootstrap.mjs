@@ -78,11 +78,17 @@ async function emptyEventLoop() {
   while (busy().length > 0) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/** CPU time of the whole process so far (all threads), ms: what the runtime's watchdog reads from /proc. */
+function processCpuMs() {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}
+
 const started = performance.now();
 let fn;
 try {
   fn = await loadHandler();
-  process.send({ type: "ready", initMs: performance.now() - started });
+  process.send({ type: "ready", initMs: performance.now() - started, processCpuMs: processCpuMs() });
 } catch (err) {
   process.send({ type: "init-error", error: describeError(err), initMs: performance.now() - started });
 }
@@ -99,7 +105,7 @@ process.on("message", async (msg) => {
     // The answer goes out on its own pipe (fd 4), synchronously, and the environment freezes at once: the thread
     // blocks on the thaw pipe (fd 5), so nothing the handler left running — timers, callbacks of requests in flight,
     // unawaited promises — gets a turn before the next invocation, as Lambda freezes an environment that answered.
-    writeSync(RESULTS_FD, `${JSON.stringify({ type: "result", id: msg.id, ...outcome, cpuMs: (cpu.user + cpu.system) / 1000, maxRssKb: peakRssKb() })}\n`);
+    writeSync(RESULTS_FD, `${JSON.stringify({ type: "result", id: msg.id, ...outcome, cpuMs: (cpu.user + cpu.system) / 1000, processCpuMs: processCpuMs(), maxRssKb: peakRssKb() })}\n`);
     readSync(THAW_FD, Buffer.alloc(1));
   };
   current = { finish };

@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
 import { onLines } from "../log-lines";
-import { ProcessSampler, sampleProcess } from "../process-limits";
+import { ProcessSampler } from "../process-limits";
 
 /**
  * One Lambda execution environment: a Node.js process of its own, as on Lambda, so its whole memory is measured and
@@ -89,9 +89,9 @@ export interface InvokeContext {
 }
 
 type ChildMessage =
-  | { type: "ready"; initMs: number }
+  | { type: "ready"; initMs: number; processCpuMs: number }
   | { type: "init-error"; initMs: number; error: FunctionError }
-  | { type: "result"; id: string; ok: boolean; payload?: string; error?: FunctionError; cpuMs: number; maxRssKb: number };
+  | { type: "result"; id: string; ok: boolean; payload?: string; error?: FunctionError; cpuMs: number; processCpuMs: number; maxRssKb: number };
 
 export class ExecutionEnvironment {
   readonly process: ChildProcess;
@@ -104,6 +104,8 @@ export class ExecutionEnvironment {
   private settle?: (outcome: InvocationOutcome) => void;
   private frozen = false;
   private readonly stderrTail: string[] = [];
+  /** The process's CPU time when it last froze (it uses none while frozen): where the next invocation's starts. */
+  private processCpuMs?: number;
 
   constructor(readonly spec: EnvironmentSpec) {
     const writable = [spec.writableDir, ...(spec.compileCacheDir ? [spec.compileCacheDir] : [])];
@@ -134,7 +136,10 @@ export class ExecutionEnvironment {
     });
     this.ready = new Promise<InitOutcome>((resolve) => {
       const onMessage = (msg: ChildMessage) => {
-        if (msg.type === "ready") resolve({ ok: true, initMs: msg.initMs });
+        if (msg.type === "ready") {
+          this.processCpuMs = msg.processCpuMs;
+          resolve({ ok: true, initMs: msg.initMs });
+        }
         else if (msg.type === "init-error") resolve({ ok: false, initMs: msg.initMs, error: msg.error });
         else return;
         this.process.off("message", onMessage);
@@ -149,6 +154,7 @@ export class ExecutionEnvironment {
       if (msg.type !== "result") return;
       // The process blocked itself after writing this (bootstrap.mjs): it is frozen until the next invocation.
       this.frozen = true;
+      this.processCpuMs = msg.processCpuMs;
       const settle = this.settle;
       this.settle = undefined;
       settle?.({
@@ -212,7 +218,7 @@ export class ExecutionEnvironment {
         }
       };
       this.thaw();
-      const startCpu = sampleProcess(this.process.pid)?.cpuMs;
+      const startCpu = this.processCpuMs;
       sampler = ProcessSampler.start(this.process.pid, SAMPLE_MS, (sample) => {
         if (sample.rssMb > this.spec.memorySize) return stop(this.outOfMemory(`resident memory reached ${Math.round(sample.rssMb)} MB`));
         if (startCpu !== undefined && (sample.cpuMs - startCpu) / share > timeoutMs) {

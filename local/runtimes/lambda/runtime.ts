@@ -278,7 +278,7 @@ export class LambdaRuntime extends EventEmitter {
         memoryLimitInMB: String(spec.memorySize),
         awsRequestId: requestId,
         logGroupName: spec.logGroup,
-        logStreamName: this.logStreamOf(spec),
+        logStreamName: env.spec.env.AWS_LAMBDA_LOG_STREAM_NAME,
       });
       const durationMs = performance.now() - invokeStart;
       if (env.dead) this.destroy(pool, env);
@@ -392,8 +392,9 @@ export class LambdaRuntime extends EventEmitter {
     onLines(stream, (line) => keepLog(this.logs, this, { source, requestId: env.requestId, stream: kind, line, time: Date.now() }));
   }
 
+  /** A new environment's log stream, named as Lambda names it: `YYYY/MM/DD/[version]` and 32 hex digits. */
   private logStreamOf(spec: FunctionSpec): string {
-    return `local/[${spec.version}]`;
+    return `${new Date().toISOString().slice(0, 10).replace(/-/g, "/")}/[${spec.version}]${randomUUID().replace(/-/g, "")}`;
   }
 
   /**

@@ -3,7 +3,7 @@ import { EventEmitter } from "node:events";
 import { LocalClock, TaskWindow } from "../../clock";
 import { EcsRuntime, RunTaskInput, TaskRecord } from "../ecs/runtime";
 import { InvokeResult, LambdaRuntime } from "../lambda/runtime";
-import { Principal, PrincipalRegistry } from "../../iam/principals";
+import { AccessDeniedError, Principal, PrincipalRegistry, type AccessRequest } from "../../iam/principals";
 import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../../program/resource-state";
 import { Access, ServiceError } from "../../services/errors";
 import { LocalSns } from "../../services/sns";
@@ -420,7 +420,7 @@ export class SfnRuntime extends EventEmitter {
     const target = this.options.lambda.resolve(functionRef);
     if (!target) throw named("Lambda.ResourceNotFoundException", `Function not found: ${functionRef}`);
     const functionArn = target.qualifier ? `${target.spec.arn}:${target.qualifier}` : target.spec.arn;
-    this.options.principals.check({ principal, service: "lambda", action: "lambda:InvokeFunction", resource: functionArn });
+    this.authorizeIntegration("Lambda", { principal, service: "lambda", action: "lambda:InvokeFunction", resource: functionArn });
     const outcome: InvokeResult = await this.options.lambda.invoke(functionRef, optimised ? (params.Payload ?? null) : input, { caller: `${args.record.name}/${args.stateName}`, onStart: args.onStart });
     const r = outcome.record;
     args.log("lambda", `${r.functionName}${r.qualifier ? `:${r.qualifier}` : ""} ${r.cold ? `cold (init ${Math.round(r.initMs ?? 0)} ms)` : "warm"} ${Math.round(r.durationMs)} ms${outcome.ok ? "" : ` → ${outcome.kind} ${outcome.error.errorType}`}`);
@@ -468,9 +468,10 @@ export class SfnRuntime extends EventEmitter {
     const ecs = this.options.ecs;
     const td = ecs.resolveTaskDefinition(params.TaskDefinition);
     const clusterArn = ecs.resolveCluster(params.Cluster) ?? String(params.Cluster ?? "default");
-    this.options.principals.check({ principal: args.principal, service: "ecs", action: "ecs:RunTask", resource: td?.arn ?? params.TaskDefinition, context: { "ecs:cluster": clusterArn } });
+    this.authorizeIntegration("ECS", { principal: args.principal, service: "ecs", action: "ecs:RunTask", resource: td?.arn ?? params.TaskDefinition, context: { "ecs:cluster": clusterArn } });
     for (const role of [td?.taskRoleArn, td?.executionRoleArn].filter((r): r is string => !!r)) {
-      this.options.principals.check({ principal: args.principal, service: "iam", action: "iam:PassRole", resource: role, context: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } });
+      // ECS checks iam:PassRole for RunTask and refuses the RunTask itself when it is denied.
+      this.authorizeIntegration("ECS", { principal: args.principal, service: "iam", action: "iam:PassRole", resource: role, context: { "iam:PassedToService": "ecs-tasks.amazonaws.com" } });
     }
     const entry = args.token ? this.tokens.get(args.token) : undefined;
     // Time the ECS runtime skips for the task (its simulated start-up, a test's stall) is used up from the token's
@@ -516,9 +517,26 @@ export class SfnRuntime extends EventEmitter {
     return { Tasks: [ecs.describe(task)], Failures: [] };
   }
 
+  /**
+   * A call the state machine makes with its own role, refused as the integration reports it: the service's exception
+   * name under the integration's prefix, the service's message and error code in the cause (Step Functions developer
+   * guide, "Handling errors in Step Functions workflows" and each integration's page: a denied lambda:invoke is
+   * Lambda.AWSLambdaException, which the usual Retry on it retries). Not States.TaskFailed's own name, and not an
+   * "AccessDenied" no AWS error is called.
+   */
+  private authorizeIntegration(integration: "Lambda" | "ECS" | "SQS" | "SNS", request: AccessRequest): void {
+    try {
+      this.options.principals.check(request);
+    } catch (e) {
+      if (!(e instanceof AccessDeniedError)) throw e;
+      const [name, service, status, code] = INTEGRATION_DENIALS[integration];
+      throw named(name, `${e.message} (Service: ${service}; Status Code: ${status}; Error Code: ${code}; Request ID: ${randomUUID()}; Proxy: null)`);
+    }
+  }
+
   private sqsSendMessage(principal: Principal, input: Record<string, unknown>, log: (kind: TraceEntry["kind"], detail: string) => void): unknown {
     const queueUrl = String(input.QueueUrl ?? "");
-    this.options.principals.check({ principal, service: "sqs", action: "sqs:SendMessage", resource: this.options.sqs.queueArnFor(queueUrl) });
+    this.authorizeIntegration("SQS", { principal, service: "sqs", action: "sqs:SendMessage", resource: this.options.sqs.queueArnFor(queueUrl) });
     try {
       const body = typeof input.MessageBody === "string" ? input.MessageBody : JSON.stringify(input.MessageBody);
       const out = this.options.sqs.sendMessage({ ...(input as object), QueueUrl: queueUrl, MessageBody: body } as never, principal.name);
@@ -532,10 +550,10 @@ export class SfnRuntime extends EventEmitter {
 
   private snsPublish(principal: Principal, input: Record<string, unknown>, log: (kind: TraceEntry["kind"], detail: string) => void): unknown {
     const topicArn = String(input.TopicArn ?? input.TargetArn ?? "");
-    this.options.principals.check({ principal, service: "sns", action: "sns:Publish", resource: topicArn });
+    this.authorizeIntegration("SNS", { principal, service: "sns", action: "sns:Publish", resource: topicArn });
     try {
       const message = typeof input.Message === "string" ? input.Message : JSON.stringify(input.Message);
-      const out = this.options.sns.publish({ topicArn, message, subject: input.Subject as string | undefined, messageGroupId: input.MessageGroupId as string | undefined, attributes: input.MessageAttributes as never }, principal.name);
+      const out = this.options.sns.publish({ topicArn, message, subject: input.Subject as string | undefined, messageGroupId: input.MessageGroupId as string | undefined, attributes: input.MessageAttributes as never }, principal);
       log("sns", `message ${out.messageId.slice(0, 8)} published to ${topicArn.split(":").pop()}`);
       return { MessageId: out.messageId, SdkHttpMetadata: { HttpStatusCode: 200 } };
     } catch (err) {
@@ -791,6 +809,14 @@ function taskEvents(run: RunHistory | undefined, resource: string, state: TaskSt
     failed: (err: Error) => run?.event(err instanceof StatesTimeoutError ? "TaskTimedOut" : "TaskFailed", { ...common, ...errorDetails(err) }),
   };
 }
+
+/** Per integration: the error Step Functions raises for a denied call, and the service, status and code in its cause. */
+const INTEGRATION_DENIALS = {
+  Lambda: ["Lambda.AWSLambdaException", "AWSLambda", 403, "AccessDeniedException"],
+  ECS: ["ECS.AccessDeniedException", "AmazonECS", 400, "AccessDeniedException"],
+  SQS: ["SQS.AmazonSQSException", "AmazonSQS", 403, "AccessDenied"],
+  SNS: ["SNS.AuthorizationErrorException", "AmazonSNS", 403, "AuthorizationError"],
+} as const;
 
 function exceptionName(code: string): string {
   return code.endsWith("Exception") ? code : `${code}Exception`;

@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { readEstimateConfig, readExportsConfig, readJobsConfig, readSplitConfig } from "../../../handlers/export/config";
 
 /** What infra always sets for the estimate's routing (no default could be right for every stack). */
-const ROUTING = { MAP_MAX_CONCURRENCY: "5", MAP_SECONDS_AVAILABLE: "13600", FARGATE_SECONDS_AVAILABLE: "10680", FARGATE_SPEEDUP_SVG: "8.5", FARGATE_SPEEDUP_PDF: "5" };
-const routeLimits = { mapMaxConcurrency: 5, mapSecondsAvailable: 13_600, fargateSecondsAvailable: 10_680, fargateSpeedup: { svg: 8.5, pdf: 5 } };
+const ROUTING = { MAP_MAX_CONCURRENCY: "5", MAP_SECONDS_AVAILABLE: "13600", MAP_CHUNK_SECONDS_SVG: "780", MAP_CHUNK_SECONDS_PDF: "780", FARGATE_SECONDS_AVAILABLE: "10680", FARGATE_SPEEDUP_SVG: "8.5", FARGATE_SPEEDUP_PDF: "5" };
+const routeLimits = { mapMaxConcurrency: 5, mapSecondsAvailable: 13_600, mapChunkSeconds: { svg: 780, pdf: 780 }, fargateSecondsAvailable: 10_680, fargateSpeedup: { svg: 8.5, pdf: 5 } };
 
 describe("export configuration", () => {
   it("applies the documented defaults", () => {
@@ -35,6 +35,9 @@ describe("export configuration", () => {
       "`MAP_MAX_CONCURRENCY` must be a number from 1 to 40 (the Map state's MaxConcurrency), got \"41\"",
     );
     expect(() => readEstimateConfig({ DOCUMENTS_BUCKET: "b", ...ROUTING, FARGATE_SPEEDUP_PDF: "0" })).to.throw("`FARGATE_SPEEDUP_PDF` must be a number from 0.01 to 100");
+    expect(() => readEstimateConfig({ DOCUMENTS_BUCKET: "b", ...ROUTING, MAP_CHUNK_SECONDS_PDF: "901" })).to.throw(
+      "`MAP_CHUNK_SECONDS_PDF` must be a number from 1 to 900 (the PDF exporter's timeout in seconds), got \"901\"",
+    );
   });
 
   it("names a missing variable", () => {

@@ -7,7 +7,7 @@ import { MAX_CHUNKS } from "../../../handlers/export/requests";
  * bound and one past it.
  */
 describe("export routing", () => {
-  const limits: RouteLimits = { lambdaBudgetSeconds: 720, mapMaxConcurrency: 10, mapSecondsAvailable: 12_000, fargateSecondsAvailable: 10_000, fargateSpeedup: 2 };
+  const limits: RouteLimits = { lambdaBudgetSeconds: 720, mapMaxConcurrency: 10, mapSecondsAvailable: 12_000, mapChunkSeconds: 780, fargateSecondsAvailable: 10_000, fargateSpeedup: 2 };
   const input = (pages: number, secondsPerPage: number, extra: Partial<RouteInput> = {}): RouteInput => ({ jobId: "job-1", documentKey: "documents/d.json", format: "pdf", pages, secondsPerPage, ...extra });
   const route = (i: RouteInput, l: Partial<RouteLimits> = {}) => chooseRoute(i, { ...limits, ...l });
 
@@ -22,7 +22,7 @@ describe("export routing", () => {
     expect(r).to.deep.equal({
       route: "map",
       pagesPerChunk: 14,
-      reason: "estimated 5,000 s for 100 pages at 50 s each, over the Lambda budget of 720 s: split into 8 chunks of 14 pages, 1 waves of 10, about 700 s",
+      reason: "estimated 5,000 s for 100 pages at 50 s each, over the Lambda budget of 720 s: split into 8 chunks of 14 pages, 1 waves of 10, about 700 s and at most 780 s",
     });
     expect(route(input(100, 50), {}).route).to.equal(route(input(100, 50, { parallel: true })).route);
   });
@@ -59,12 +59,15 @@ describe("export routing", () => {
     expect(route(input(720 * 100, 1, { documentKey: longKey }), wide).route).to.equal("map");
   });
 
-  it("sends to Fargate a split whose waves would not end in the time the execution leaves the Map", () => {
-    // 30 s per page: chunks of 24 pages (720 s); 100 chunks in waves of 10 → 10 waves × 720 s = 7,200 s.
-    expect(route(input(2_400, 30), { mapSecondsAvailable: 7_200, fargateSecondsAvailable: 100_000 }).route).to.equal("map");
-    const r = route(input(2_400, 30), { mapSecondsAvailable: 7_199, fargateSecondsAvailable: 100_000 });
+  it("sends to Fargate a split whose waves, each as long as the exporter's timeout, would not end in the time the execution leaves the Map", () => {
+    // 30 s per page: chunks of 24 pages (720 s expected); 100 chunks in waves of 10 → 10 waves. A chunk slower than
+    // its estimate runs until the exporter's 780 s timeout, so the Map may take 7,800 s, not 7,200 s.
+    const wide = { fargateSecondsAvailable: 100_000 };
+    expect(route(input(2_400, 30), { ...wide, mapSecondsAvailable: 7_800 }).route).to.equal("map");
+    const r = route(input(2_400, 30), { ...wide, mapSecondsAvailable: 7_799 });
     expect(r.route).to.equal("fargate");
-    expect(r.reason).to.contain("100 chunks in 10 waves of 10 need 7,200 s, more than the 7,199 s the execution leaves the Map");
+    expect(r.reason).to.contain("100 chunks in 10 waves of 10 may take 7,800 s (a wave lasts up to the exporter's 780 s timeout), more than the 7,799 s the execution leaves the Map");
+    expect(route(input(2_400, 30), { ...wide, mapSecondsAvailable: 7_200 }).route).to.equal("fargate");
   });
 
   it("refuses, with every runtime's figures, what no runtime can finish in time — and takes Fargate's speed into account", () => {

@@ -23,7 +23,7 @@ import { BUCKET, assertWellFormedXml, fakeS3, pdfPageCount, putDocument, readWho
 
 const silent: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Log;
 const exportsConfig: ExportsConfig = { bucket: BUCKET, exportsPrefix: "exports/" };
-const ROUTE_LIMITS = { mapMaxConcurrency: 10, mapSecondsAvailable: 12_000, fargateSecondsAvailable: 10_680, fargateSpeedup: { svg: 4, pdf: 2 } };
+const ROUTE_LIMITS = { mapMaxConcurrency: 10, mapSecondsAvailable: 12_000, mapChunkSeconds: { svg: 780, pdf: 840 }, fargateSecondsAvailable: 10_680, fargateSpeedup: { svg: 4, pdf: 2 } };
 const estimateConfig: EstimateConfig = { bucket: BUCKET, secondsPerPage: { svg: 0.5, pdf: 30 }, lambdaBudgetSeconds: 720, routeLimits: ROUTE_LIMITS };
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
@@ -153,7 +153,7 @@ describe("export workflow steps", () => {
         lambdaBudgetSeconds: 720,
         pagesPerChunk: 24,
         route: "map",
-        reason: "estimated 1,200 s for 40 pages at 30 s each, over the Lambda budget of 720 s: split into 2 chunks of 24 pages, 1 waves of 10, about 720 s",
+        reason: "estimated 1,200 s for 40 pages at 30 s each, over the Lambda budget of 720 s: split into 2 chunks of 24 pages, 1 waves of 10, about 720 s and at most 840 s",
       });
       const svg = await estimateExport({ s3, config: estimateConfig }, { formatVersion: 1, jobId: "job-1", documentKey: "docs/catalogue.json", format: "svg", parallel: true });
       expect(svg).to.include({ estimatedSeconds: 20, secondsPerPage: 0.5, pagesPerChunk: 1440, route: "lambda" });

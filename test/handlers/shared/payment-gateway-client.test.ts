@@ -26,7 +26,7 @@ describe("PaymentGatewayClient", () => {
 
   const charge = { orderId: "order-1", amount: 2800, currency: "EUR", token: "tok_visa" };
   const client = () =>
-    new PaymentGatewayClient({ baseUrl, timeoutMs: 300, apiKey: async () => "key-1", onUnauthorized: () => (unauthorized += 1) });
+    new PaymentGatewayClient({ baseUrl, timeoutMs: 5_000, apiKey: async () => "key-1", onUnauthorized: () => (unauthorized += 1) });
 
   before(async () => {
     server = createServer((req, res) => {
@@ -70,6 +70,18 @@ describe("PaymentGatewayClient", () => {
       expect(error.message).to.equal(`payment gateway answered ${status} to POST /v1/charges: busy (try later)`);
     });
   }
+
+  it("treats 409 idempotency_key_in_use as the gateway being unavailable (retryable), and another 409 as an error", async () => {
+    reply = { status: 409, body: JSON.stringify({ error: { code: "idempotency_key_in_use", message: "still processing" } }) };
+    const inUse = await rejectionOf(client().charge(charge));
+    reply = { status: 409, body: JSON.stringify({ error: { code: "idempotency_key_reused", message: "different request" } }) };
+    const reused = await rejectionOf(client().charge(charge));
+
+    expect(inUse).to.be.instanceOf(PaymentGatewayUnavailableError);
+    expect(inUse.message).to.equal("payment gateway answered 409 to POST /v1/charges: idempotency_key_in_use (still processing)");
+    expect(reused.name).to.equal("Error");
+    expect(reused.message).to.equal("payment gateway rejected POST /v1/charges with 409: idempotency_key_reused (different request)");
+  });
 
   it("treats a refused connection as the gateway being unavailable", async () => {
     const closed = createServer();

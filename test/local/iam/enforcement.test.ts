@@ -3,7 +3,7 @@ import { IamEnforcer, iamReport } from "../../../local/iam/enforcement";
 import { Principal } from "../../../local/iam/principals";
 import type { RolePolicyRecord } from "../../../local/program/provider";
 
-/** The enforcement wiring and the report, on hand-written policies (evaluation itself: iam.test.ts). */
+/** The enforcement wiring and the report, on hand-written policies (evaluation itself: evaluate.test.ts). */
 describe("local IAM enforcement", () => {
   const table = "arn:aws:dynamodb:eu-central-1:000000000000:table/orders";
   const policies: RolePolicyRecord[] = [
@@ -24,10 +24,10 @@ describe("local IAM enforcement", () => {
 
   it("allows what the principal's role policy grants and denies the rest with IAM's reason", () => {
     const iam = new IamEnforcer(policies);
-    expect(iam.authorize({ principal: shipping, service: "dynamodb", action: "dynamodb:PutItem", resource: table })).to.deep.equal({ allowed: true, reason: "allowed by statement RecordShipments", matchedSid: "RecordShipments" });
+    expect(iam.authorize({ principal: shipping, service: "dynamodb", action: "dynamodb:PutItem", resource: table })).to.deep.equal({ allowed: true, reason: "allowed by statement RecordShipments", matchedSid: "RecordShipments", policy: "identity-based" });
     expect(iam.authorize({ principal: shipping, service: "dynamodb", action: "dynamodb:DeleteItem", resource: table })).to.deep.equal({
       allowed: false,
-      reason: `no identity-based policy allows the dynamodb:DeleteItem action on ${table}`,
+      reason: "because no identity-based policy allows the dynamodb:DeleteItem action",
       matchedSid: undefined,
     });
   });
@@ -46,6 +46,40 @@ describe("local IAM enforcement", () => {
     expect(iam.authorize({ ...put, action: "dynamodb:GetItem" }).allowed).to.equal(true);
     restore();
     expect(iam.authorize(put).allowed).to.equal(true);
+  });
+
+  it("revokes grants only: a Deny stays whole, and an Allow with NotAction comes to exclude the action", () => {
+    const broad: RolePolicyRecord = {
+      roleName: "shop-shipping-role",
+      policyName: "broad",
+      document: {
+        Statement: [
+          { Sid: "AllButDelete", Effect: "Allow", NotAction: ["dynamodb:DeleteItem"], Resource: [table] },
+          { Sid: "NoScan", Effect: "Deny", Action: ["dynamodb:Scan", "dynamodb:PutItem"], Resource: ["*"], Condition: { Bool: { "aws:SecureTransport": "false" } } },
+        ],
+      } as never,
+    };
+    const iam = new IamEnforcer([broad]);
+    const put = { principal: shipping, service: "dynamodb", action: "dynamodb:PutItem", resource: table };
+    const restore = iam.revoke(shipping, "dynamodb:PutItem");
+    expect(iam.policiesOf(shipping.roleArn)).to.deep.equal([
+      {
+        Version: undefined,
+        Statement: [
+          { Sid: "AllButDelete", Effect: "Allow", NotAction: ["dynamodb:DeleteItem", "dynamodb:PutItem"], Resource: [table] },
+          { Sid: "NoScan", Effect: "Deny", Action: ["dynamodb:Scan", "dynamodb:PutItem"], Resource: ["*"], Condition: { Bool: { "aws:SecureTransport": "false" } } },
+        ],
+      },
+    ]);
+    expect(iam.authorize(put)).to.deep.equal({ allowed: false, reason: "because no identity-based policy allows the dynamodb:PutItem action", matchedSid: undefined });
+    expect(iam.authorize({ ...put, action: "dynamodb:Scan", context: { "aws:SecureTransport": "false" } })).to.deep.equal({
+      allowed: false,
+      reason: "with an explicit deny in an identity-based policy",
+      matchedSid: "NoScan",
+      policy: "identity-based",
+    });
+    restore();
+    expect(iam.authorize(put)).to.deep.equal({ allowed: true, reason: "allowed by statement AllButDelete", matchedSid: "AllButDelete", policy: "identity-based" });
   });
 
   it("reports per principal the pairs used, the granted pairs never used, and the denials", () => {

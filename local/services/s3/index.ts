@@ -2,9 +2,10 @@ import * as fs from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import { LOCAL_PARTITION } from "../program/resource-state";
-import { Access } from "./errors";
+import { CreateBucketCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { LOCAL_PARTITION } from "../../program/resource-state";
+import { Access } from "../errors";
+import { S3Semantics, type S3Caller } from "./semantics";
 
 // s3rver ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -27,6 +28,14 @@ export class LocalS3 {
   private directory?: string;
   client?: S3Client;
   readonly buckets = new Set<string>();
+  private readonly semantics = new S3Semantics(async (bucket, key) => {
+    try {
+      return (await this.client!.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ETag;
+    } catch (e) {
+      if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return undefined;
+      throw e;
+    }
+  });
 
   constructor(private readonly region: string) {}
 
@@ -77,6 +86,16 @@ export class LocalS3 {
     return keys;
   }
 
+  /** Deletes keys straight from the store (DeleteObjects, for the keys the caller may delete): what was deleted, what failed. */
+  async deleteObjects(bucket: string, keys: readonly string[]): Promise<{ deleted: string[]; errors: Array<{ key: string; code: string; message: string }> }> {
+    if (keys.length === 0) return { deleted: [], errors: [] };
+    const out = await this.client!.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
+    return {
+      deleted: (out.Deleted ?? []).map((d) => d.Key!),
+      errors: (out.Errors ?? []).map((e) => ({ key: e.Key!, code: e.Code ?? "InternalError", message: e.Message ?? "" })),
+    };
+  }
+
   /** The IAM action and resource of a REST request (path-style: /bucket/key). */
   describe(method: string, pathname: string, query: URLSearchParams, headers: IncomingMessage["headers"]): Access[] {
     const [, rawBucket = "", ...rest] = pathname.split("/");
@@ -90,15 +109,21 @@ export class LocalS3 {
       if (method === "POST" && query.has("delete")) return [{ action: "s3:DeleteObject", resource: `${bucketArn}/*` }];
       if (query.has("location")) return [{ action: "s3:GetBucketLocation", resource: bucketArn }];
       if (query.has("versions")) return [{ action: "s3:ListBucketVersions", resource: bucketArn }];
+      if (query.has("uploads")) return [{ action: "s3:ListBucketMultipartUploads", resource: bucketArn }];
       return [{ action: "s3:ListBucket", resource: bucketArn }];
     }
     const objectArn = `${bucketArn}/${key}`;
     switch (method) {
       case "GET":
-      case "HEAD":
-        return [{ action: query.has("tagging") ? "s3:GetObjectTagging" : "s3:GetObject", resource: objectArn }];
+      case "HEAD": {
+        // A read naming a version needs the *Version action (S3 user guide, "Actions ... for object operations").
+        const version = query.has("versionId") ? "Version" : "";
+        if (method === "GET" && query.has("uploadId")) return [{ action: "s3:ListMultipartUploadParts", resource: objectArn }];
+        return [{ action: query.has("tagging") ? `s3:GetObject${version}Tagging` : `s3:GetObject${version}`, resource: objectArn }];
+      }
       case "DELETE":
-        return [{ action: query.has("uploadId") ? "s3:AbortMultipartUpload" : "s3:DeleteObject", resource: objectArn }];
+        if (query.has("uploadId")) return [{ action: "s3:AbortMultipartUpload", resource: objectArn }];
+        return [{ action: query.has("versionId") ? "s3:DeleteObjectVersion" : "s3:DeleteObject", resource: objectArn }];
       case "PUT": {
         if (query.has("tagging")) return [{ action: "s3:PutObjectTagging", resource: objectArn }];
         const source = headers["x-amz-copy-source"];
@@ -110,12 +135,16 @@ export class LocalS3 {
     }
   }
 
-  /** Serves a request unread; the caller's access key is swapped for the one s3rver knows. */
-  serve(req: IncomingMessage, res: ServerResponse): void {
+  /**
+   * Serves a request after the authorization check: what S3 enforces and s3rver does not is applied first (see
+   * semantics.ts; a refusal is thrown as ServiceError), then s3rver answers, with the caller's access key swapped for
+   * the one it knows.
+   */
+  async serve(req: IncomingMessage, res: ServerResponse, caller: S3Caller): Promise<void> {
     const auth = req.headers.authorization;
     if (auth) req.headers.authorization = auth.replace(/Credential=[^/]+\//, `Credential=${S3RVER_KEY}/`);
     // Presigned URLs carry the credential in the query string.
     if (req.url?.includes("X-Amz-Credential=")) req.url = req.url.replace(/X-Amz-Credential=[^%&/]+(%2F|\/)/, `X-Amz-Credential=${S3RVER_KEY}$1`);
-    this.handler!(req, res);
+    await this.semantics.serve(req, res, caller, (request) => this.handler!(request, res));
   }
 }

@@ -1,0 +1,70 @@
+import { expect } from "chai";
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { BUILD_DIR, PROJECT_ROOT } from "../../infra/bundle";
+
+/**
+ * A checkout of this repository at another path: hard links to its files and node_modules, which .build shares a
+ * filesystem with, so it costs about a second and no disk.
+ */
+function checkout(dir: string): string {
+  const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "-z"], { cwd: PROJECT_ROOT, encoding: "utf8" }).split("\0");
+  for (const file of files.filter((f) => f && fs.existsSync(path.join(PROJECT_ROOT, f)))) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.linkSync(path.join(PROJECT_ROOT, file), path.join(dir, file));
+  }
+  execFileSync("cp", ["-al", path.join(PROJECT_ROOT, "node_modules"), path.join(dir, "node_modules")]);
+  return dir;
+}
+
+/** Bundles the PDF exporter with the checkout's own program code, from `cwd` under `umask`; returns the folder. */
+function bundleIn(root: string, cwd: string, umask: number): string {
+  const script = [
+    `process.umask(${umask});`,
+    `const root = ${JSON.stringify(root)};`,
+    `const { EXPORTER_BUNDLE_PLUGINS } = require(root + "/handlers/export/bundle-assets");`,
+    `require(root + "/infra/bundle").bundleHandler({ entry: "handlers/export-pdf.ts", name: "shop-dev-export-pdf", plugins: EXPORTER_BUNDLE_PLUGINS })`,
+    `  .then((bundle) => process.stdout.write(bundle.dir));`,
+  ].join("\n");
+  return execFileSync(process.execPath, ["--require", "tsx/cjs", "-e", script], { cwd, encoding: "utf8" });
+}
+
+/** What a FileArchive of the folder holds: names relative to it, permission bits and content digests. */
+function archiveEntries(dir: string): { name: string; mode: string; sha256: string }[] {
+  return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
+    .filter((e) => e.isFile())
+    .map((e) => path.join(e.parentPath, e.name))
+    .map((file) => ({
+      name: path.relative(dir, file),
+      mode: (fs.statSync(file).mode & 0o777).toString(8),
+      sha256: createHash("sha256").update(fs.readFileSync(file)).digest("hex"),
+    }))
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+}
+
+describe("function bundles", function () {
+  this.timeout(120_000);
+  let scratch: string;
+  before(() => {
+    fs.mkdirSync(BUILD_DIR, { recursive: true });
+    scratch = fs.mkdtempSync(path.join(BUILD_DIR, "checkouts-"));
+  });
+  after(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+  it("are the same files, bytes and permissions from two checkouts at different paths, built from different folders under different umasks", () => {
+    // GIVEN a laptop's checkout and a CI runner's, at paths of different depth
+    const laptop = checkout(path.join(scratch, "home", "ada", "order-pipeline"));
+    const ci = checkout(path.join(scratch, "runner", "work", "repo", "repo"));
+    // WHEN each builds the PDF exporter (esbuild with a plugin and CommonJS dependencies), one from a subfolder
+    const fromLaptop = bundleIn(laptop, laptop, 0o022);
+    const fromCi = bundleIn(ci, path.join(ci, "handlers"), 0o002);
+    // THEN the archives Lambda receives hold the same entries, and nothing names where they were built
+    expect(fromLaptop.startsWith(laptop) && fromCi.startsWith(ci), "each checkout builds into its own .build").to.equal(true);
+    expect(archiveEntries(fromLaptop)).to.deep.equal(archiveEntries(fromCi));
+    expect(archiveEntries(fromLaptop).map((e) => [e.name, e.mode])).to.deep.equal([["index.mjs", "644"]]);
+    const code = fs.readFileSync(path.join(fromCi, "index.mjs"), "utf8");
+    expect([code.includes(scratch), code.includes(PROJECT_ROOT)]).to.deep.equal([false, false]);
+  });
+});
