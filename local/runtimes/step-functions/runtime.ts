@@ -258,8 +258,9 @@ export class SfnRuntime extends EventEmitter {
         record.status = "ABORTED";
         const stop = this.stopRequests.get(record.executionArn);
         record.error = stop && (stop.error !== undefined || stop.cause !== undefined) ? { error: stop.error ?? "", cause: stop.cause ?? null } : null;
-        // Recorded on AWS with previousEventId 0: a stop is not caused by the execution's own events.
-        record.history.add("ExecutionAborted", 0, { ...(stop?.error !== undefined ? { error: stop.error } : {}), ...(stop?.cause !== undefined ? { cause: stop.cause } : {}) });
+        // Recorded on AWS with previousEventId 0: a stop is not caused by the execution's own events. StopExecution
+        // has recorded it already; this is a cloud stopping with the execution still running.
+        record.history.add("ExecutionAborted", 0);
       } else {
         record.status = "FAILED";
         const cause = err instanceof ExecutionError ? (err.cause as Error) : (err as Error);
@@ -293,11 +294,15 @@ export class SfnRuntime extends EventEmitter {
     const record = this.requireExecution(executionArn);
     if (record.status !== "RUNNING") return record;
     this.stopRequests.set(record.executionArn, { error, cause });
+    // The history ends at the stop: what the aborted states report while they unwind is not recorded.
+    record.history.add("ExecutionAborted", 0, { ...(error !== undefined ? { error } : {}), ...(cause !== undefined ? { cause } : {}) });
+    record.history.close();
+    // Aborted before its tasks are let go, so that no Catch or Retry of the execution acts on their ending.
+    this.aborts.get(record.executionArn)?.();
     for (const entry of this.tokens.values()) if (entry.execution === record && entry.status === "waiting") entry.close();
     for (const task of this.syncTasks.get(record.executionArn) ?? []) {
       this.options.ecs.stopTask(task.taskArn, "Task stopped by AWS Step Functions: the execution was stopped (StopExecution)");
     }
-    this.aborts.get(record.executionArn)?.();
     return record;
   }
 
