@@ -115,7 +115,8 @@ export class LambdaApi {
         throw new ServiceError("InvalidRequestContentException", "Could not parse request body into json: Could not parse payload into json", 400);
       }
     }
-    const version = target.qualifier && /^\d+$/.test(target.qualifier) ? target.qualifier : (this.lambda.aliasesOf(target.spec.name).find((a) => a.name === target.qualifier)?.functionVersion ?? target.spec.version);
+    // An unqualified call runs $LATEST; an alias runs the version it points to.
+    const version = !target.qualifier || /^(\d+|\$LATEST)$/.test(target.qualifier) ? (target.qualifier ?? "$LATEST") : (this.lambda.aliasesOf(target.spec.name).find((a) => a.name === target.qualifier)?.functionVersion ?? target.spec.version);
     const ref = target.qualifier ? `${target.spec.name}:${target.qualifier}` : target.spec.name;
     if (invocationType === "DryRun") return sendJson(res, 204, undefined);
     if (invocationType === "Event") {
