@@ -52,9 +52,12 @@ export function discoveryFile(dir: string, stack: string): string {
   return path.join(dir, `${stack}.json`);
 }
 
-/** The `export NAME=value` lines a client needs: one global endpoint, the region, the operator's keys. */
+/**
+ * The `export NAME=value` lines a client needs: one global endpoint, the region, the operator's keys.
+ * AWS_DEFAULT_REGION as well: the AWS CLI v1 reads only that one.
+ */
 export function clientEnvironment(cloud: LocalCloud): Record<string, string> {
-  return { AWS_ENDPOINT_URL: cloud.frontDoor.url, AWS_REGION: cloud.region, ...PrincipalRegistry.credentialsEnv(cloud.principals.operator) };
+  return { AWS_ENDPOINT_URL: cloud.frontDoor.url, AWS_REGION: cloud.region, AWS_DEFAULT_REGION: cloud.region, ...PrincipalRegistry.credentialsEnv(cloud.principals.operator) };
 }
 
 /** Stack outputs as `pulumi stack output` prints them. */

@@ -55,9 +55,9 @@ describe("local cloud serve", function () {
   });
 
   it("prints one export line per variable a client needs, then the stack outputs as pulumi stack output does", async () => {
-    expect(Object.keys(env)).to.deep.equal(["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
+    expect(Object.keys(env)).to.deep.equal(["AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]);
     expect(env.AWS_ENDPOINT_URL).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(env.AWS_REGION).to.equal("eu-west-1");
+    expect([env.AWS_REGION, env.AWS_DEFAULT_REGION]).to.deep.equal(["eu-west-1", "eu-west-1"]);
     const discovery = (await findServe(path.join(dir, "serve"), "dev"))!;
     const outputs = Object.keys(discovery.outputs).sort();
     expect(serve.out.stdout).to.contain(`Current stack outputs (${outputs.length}):\n    OUTPUT`);
