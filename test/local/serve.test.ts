@@ -86,6 +86,13 @@ describe("local cloud serve", function () {
     expect(table.out.stdout).to.match(/^Current stack outputs \(\d+\):\n {4}OUTPUT +VALUE\n/);
   });
 
+  it("outputs without a running serve of the stack boots the stack's cloud for it and prints the same outputs", async () => {
+    const r = run(["outputs", "--json"], { serveDir: path.join(dir, "elsewhere") });
+    expect(await r.exit, r.out.stderr).to.equal(0);
+    expect(JSON.parse(r.out.stdout)).to.deep.equal((await findServe(path.join(dir, "serve"), "dev"))!.outputs);
+    expect(r.out.stderr).to.equal("");
+  });
+
   it("iam-report run against serve reports every decision the served cloud has made", async () => {
     const r = run(["iam-report", "--json"]);
     expect(await r.exit, r.out.stderr).to.equal(0);
