@@ -5,8 +5,8 @@
  *   order  --input FILE|- [--inventory FILE]    one order or a JSON array of orders, run concurrently
  *   export --input FILE|- [--document FILE]     one export request (or an array), with the document to export
  *   iam-report [--json]                         per principal: grants, what the last run used, unused grants, denials
- *   serve [--port N]                            keep the local cloud up for the AWS CLI, SDKs and the commands above
- *                                               (--persist DIR and --watch are parsed and refused: not implemented yet)
+ *   serve [--port N] [--persist DIR]            keep the local cloud up for the AWS CLI, SDKs and the commands above
+ *                                               (--watch is parsed and refused: not implemented yet)
  *   outputs [--json]                            the stack outputs, as `pulumi stack output` prints them
  *
  * Common flags: --stack NAME (default dev), --json (one JSON object per execution and line on stdout), --verbose.
@@ -82,7 +82,7 @@ const USAGE = `usage:
   npm run local -- order  --input FILE|- [--inventory FILE] [--stack NAME] [--json] [--verbose]
   npm run local -- export --input FILE|- [--document FILE] [--stack NAME] [--json] [--verbose]
   npm run local -- iam-report [--json]              IAM use of the last demo/order/export run (.local/iam-log.json)
-  npm run local -- serve [--stack NAME] [--port N] [--persist DIR] [--watch] [--verbose]
+  npm run local -- serve [--stack NAME] [--port N] [--persist DIR] [--verbose]
                                                     keep the local cloud up (default port 4599) until Ctrl-C or SIGTERM
   npm run local -- outputs [--stack NAME] [--json]  the stack outputs (of the running serve, if any)
 
@@ -91,7 +91,7 @@ const USAGE = `usage:
   --document   the document (JSON) to export; uploaded to each request's documentKey (default documents/<file name>)
   --json       print one JSON object per execution and line: status, path, output, error (+ orderStatus | runtime)
   --port       serve: the front door's port (0: any free port)
-  --persist    serve: keep tables, objects, queues and execution history in DIR across restarts (not implemented yet)
+  --persist    serve: keep tables, objects, queue messages and ended executions in DIR across restarts
   --watch      serve: rebuild and reload what changes in handlers/, infra/, containers/ and the stack file (not implemented yet)`;
 
 interface Options {
@@ -363,8 +363,7 @@ async function outputsCommand(options: Options, io: CliIo): Promise<number> {
  */
 async function serveCommand(options: Options, io: CliIo): Promise<number> {
   requireStackFile(options.stack, io);
-  // Issue 12 asks for both; until they exist, saying so beats serving without what was asked for.
-  if (options.persist !== undefined) throw new UsageError("serve --persist is not implemented yet: every serve starts empty");
+  // Issue 12 asks for it; until it exists, saying so beats serving without what was asked for.
   if (options.watch) throw new UsageError("serve --watch is not implemented yet: restart serve to run changed code");
   const serve = lazy.serve();
   const dir = serveDirOf(io);
@@ -376,7 +375,7 @@ async function serveCommand(options: Options, io: CliIo): Promise<number> {
   const started = Date.now();
   let cloud: LocalCloud;
   try {
-    cloud = await startLocalCloud({ stack: options.stack, verbose: options.verbose, port: options.port ?? serve.DEFAULT_SERVE_PORT, projectDir: io.projectDir });
+    cloud = await startLocalCloud({ stack: options.stack, verbose: options.verbose, port: options.port ?? serve.DEFAULT_SERVE_PORT, projectDir: io.projectDir, persistDir: options.persist });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") throw new UsageError((err as Error).message);
     throw err;
@@ -388,7 +387,8 @@ async function serveCommand(options: Options, io: CliIo): Promise<number> {
   });
   const stopLogs = options.verbose ? streamLogs(cloud, io) : undefined;
   const stopExecutionLog = logExecutions(cloud, io);
-  io.stderr.write(`${formatBoot(cloud)}\n  ready in ${Date.now() - started} ms\n\n`);
+  const kept = options.persist ? `; tables, objects, queues and executions kept in ${path.resolve(options.persist)}` : "";
+  io.stderr.write(`${formatBoot(cloud)}\n  ready in ${Date.now() - started} ms${kept}\n\n`);
   const env = serve.clientEnvironment(cloud);
   io.stdout.write(`${Object.entries(env).map(([k, v]) => `export ${k}=${v}`).join("\n")}\n\n${serve.formatOutputs(cloud.outputs)}\n\n`);
   io.stderr.write(`Serving stack ${options.stack} until Ctrl-C or SIGTERM. Paste the export lines in another shell, then e.g.\n  aws stepfunctions list-state-machines\n  npm run local -- order --input examples/orders/happy.json --inventory examples/inventory.json\n\n`);

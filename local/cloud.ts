@@ -2,6 +2,7 @@ import * as DynamoDb from "@aws-sdk/client-dynamodb";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
 import { LocalClock } from "./clock";
+import { PersistDir } from "./persist";
 import { EcsRuntime } from "./runtimes/ecs/runtime";
 import { ECS_AGENT_PATH, FrontDoor } from "./front-door";
 import { IamEnforcer, IamLog, iamLog } from "./iam/enforcement";
@@ -58,6 +59,11 @@ export interface LocalCloudOptions {
   /** The front door's port on 127.0.0.1 (0: any free one). A port in use fails the boot with code EADDRINUSE. @default 0 */
   readonly port?: number;
   /**
+   * Keep tables, objects, queue messages and ended executions in this folder across boots (`serve --persist`,
+   * local/persist.ts); without it every boot starts empty. @default none
+   */
+  readonly persistDir?: string;
+  /**
    * Decide every request of a function, task or state machine against its role's generated identity policy
    * (AccessDenied otherwise). The operator is always allowed. @default true
    */
@@ -97,6 +103,9 @@ export class LocalCloud {
   /** True when the boot replayed the cached resource graph instead of running the program. */
   graphCached = false;
   private readonly dynamoClients = new Map<string, DynamoDb.DynamoDBClient>();
+  private readonly persist?: PersistDir;
+  /** Set once the boot has restored what --persist kept: only then may a stop write the state back. */
+  private restored = false;
   /** Unsigned routes under /_local/ on the front door (set by `serve` for its control endpoint). */
   localRoutes?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
 
@@ -106,8 +115,9 @@ export class LocalCloud {
     private readonly options: LocalCloudOptions,
   ) {
     this.clock = new LocalClock(options.timeScale ?? 1);
-    this.dynamodb = new LocalDynamoDb(region);
-    this.s3 = new LocalS3(region);
+    this.persist = options.persistDir ? new PersistDir(options.persistDir) : undefined;
+    this.dynamodb = new LocalDynamoDb(region, this.persist?.dynamodb);
+    this.s3 = new LocalS3(region, this.persist?.s3);
     this.sns = new LocalSns();
     this.sqs = new LocalSqs(region);
     this.ssm = new LocalSsm(region);
@@ -302,11 +312,21 @@ export class LocalCloud {
       }
     }
     await this.provider.afterDeploy();
+    if (this.persist) {
+      const saved = this.persist.read();
+      if (saved) {
+        this.sqs.restore(saved.queues);
+        this.sfn.restoreExecutions(saved.executions);
+      }
+      this.restored = true;
+    }
     if (o.buildImages !== false) await this.ecs.buildAll();
   }
 
   async stop(): Promise<void> {
     await this.sfn.stop();
+    // A boot that failed before restoring must not overwrite what the folder keeps.
+    if (this.persist && this.restored) this.persist.write({ queues: this.sqs.saved(), executions: this.sfn.savedExecutions() });
     await Promise.allSettled([this.lambda.stop(), this.ecs.stopAll()]);
     for (const c of this.dynamoClients.values()) c.destroy();
     await this.frontDoor.stop();

@@ -34,6 +34,14 @@ export class ExecutionHistory {
   readonly events: HistoryEvent[] = [];
   private closed = false;
 
+  /** The history of an execution that ended before this boot (--persist): closed. */
+  static restored(events: readonly HistoryEvent[]): ExecutionHistory {
+    const history = new ExecutionHistory();
+    history.events.push(...events);
+    history.close();
+    return history;
+  }
+
   /** Adds an event; once the execution has ended (close), nothing more is recorded. */
   add(type: string, previousEventId: number, details?: Record<string, unknown>): number {
     if (this.closed) return this.events.length;

@@ -21,7 +21,7 @@ import {
   StatesTimeoutError,
   withRunScope,
 } from "./engine";
-import { ExecutionHistory, payload, RunHistory } from "./history";
+import { ExecutionHistory, type HistoryEvent, payload, RunHistory } from "./history";
 
 export { named } from "./engine";
 
@@ -82,6 +82,9 @@ export interface ExecutionRecord {
   /** Resolves when the execution has ended. */
   readonly done: Promise<ExecutionRecord>;
 }
+
+/** An ended execution as `--persist` keeps it: the record without its promise, and its history's events. */
+export type SavedExecution = Omit<ExecutionRecord, "history" | "done"> & { readonly events: HistoryEvent[] };
 
 type TaskState = {
   Type: "Task";
@@ -703,6 +706,19 @@ export class SfnRuntime extends EventEmitter {
     const exec = typeof arn === "string" ? this.executions.get(arn) : undefined;
     if (!exec) throw new ServiceError("ExecutionDoesNotExist", `Execution Does Not Exist: '${arn}'`, 400);
     return exec;
+  }
+
+  /** The executions that have ended, for `--persist` (a running one is aborted by `stop` first). */
+  savedExecutions(): SavedExecution[] {
+    return [...this.executions.values()].filter((e) => e.status !== "RUNNING").map(({ history, done: _done, ...e }) => ({ ...e, events: history.events }));
+  }
+
+  /** Executions kept from an earlier boot: described, listed and their history read as before; never run again. */
+  restoreExecutions(saved: readonly SavedExecution[]): void {
+    for (const { events, ...e } of saved) {
+      const record: ExecutionRecord = { ...e, history: ExecutionHistory.restored(events), done: Promise.resolve().then(() => record) };
+      this.executions.set(record.executionArn, record);
+    }
   }
 
   async stop(): Promise<void> {
