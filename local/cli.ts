@@ -5,11 +5,17 @@
  *   order  --input FILE|- [--inventory FILE]    one order or a JSON array of orders, run concurrently
  *   export --input FILE|- [--document FILE]     one export request (or an array), with the document to export
  *   iam-report [--json]                         per principal: grants, what the last run used, unused grants, denials
+ *   serve [--port N] [--persist DIR]            keep the local cloud up for the AWS CLI, SDKs and the commands above
+ *                                               (--watch is parsed and refused: not implemented yet)
+ *   outputs [--json]                            the stack outputs, as `pulumi stack output` prints them
  *
  * Common flags: --stack NAME (default dev), --json (one JSON object per execution and line on stdout), --verbose.
- * demo, order and export leave the run's IAM access log in .local/iam-log.json (or $LOCAL_IAM_LOG) for iam-report.
- * Exit codes: 0 every execution succeeded (demo: every scenario ended as designed), 1 otherwise, 2 bad usage or input
- * (iam-report: no log yet).
+ * demo, order, export, iam-report and outputs use a running `serve` of the same stack when there is one (local/serve.ts)
+ * and boot their own cloud otherwise. demo, order and export leave the run's IAM access log in .local/iam-log.json
+ * (or $LOCAL_IAM_LOG) for iam-report; against a serve, iam-report reports everything the serve has decided.
+ * Exit codes: 0 every execution succeeded (demo: every scenario ended as designed; serve: stopped cleanly), 1 otherwise,
+ * 2 bad usage or input (iam-report: no log yet; serve: port in use, stack already served). `npm run local` execs tsx
+ * (package.json) so that a SIGTERM to npm reaches serve: dash, npm's shell, does not pass signals on to its child.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -32,6 +38,16 @@ export interface CliIo {
   readonly readStdin: () => string;
   /** Where demo/order/export leave the run's IAM access log. @default $LOCAL_IAM_LOG or .local/iam-log.json */
   readonly iamLogFile?: string;
+  /** Reads a file an argument names. @default the file system */
+  readonly readFile?: (file: string) => string;
+  /** Where `serve` publishes its discovery file and the other commands look for one. @default $LOCAL_SERVE_DIR or .local/serve */
+  readonly serveDir?: string;
+  /** The cloud of the `serve` this command runs in (set by serve for commands other processes send it). */
+  readonly servedCloud?: LocalCloud;
+  /** Resolves when `serve` should stop, with what stopped it. @default SIGINT or SIGTERM */
+  readonly stopSignal?: Promise<string>;
+  /** The Pulumi program the commands boot (tests boot the mini program). @default this repository */
+  readonly projectDir?: string;
 }
 
 /**
@@ -51,6 +67,8 @@ const lazy = {
   progress: () => require("./progress") as typeof import("./progress"),
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   demo: () => require("./demo") as typeof import("./demo"),
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  serve: () => require("./serve") as typeof import("./serve"),
 };
 
 const PROCESS_IO: CliIo = { stdout: process.stdout, stderr: process.stderr, readStdin: () => fs.readFileSync(0, "utf8") };
@@ -64,11 +82,17 @@ const USAGE = `usage:
   npm run local -- order  --input FILE|- [--inventory FILE] [--stack NAME] [--json] [--verbose]
   npm run local -- export --input FILE|- [--document FILE] [--stack NAME] [--json] [--verbose]
   npm run local -- iam-report [--json]              IAM use of the last demo/order/export run (.local/iam-log.json)
+  npm run local -- serve [--stack NAME] [--port N] [--persist DIR] [--verbose]
+                                                    keep the local cloud up (default port 4599) until Ctrl-C or SIGTERM
+  npm run local -- outputs [--stack NAME] [--json]  the stack outputs (of the running serve, if any)
 
   --input      JSON: one order / export request, or an array of them (run concurrently); "-" reads stdin
   --inventory  JSON array of { "sku": string, "stock": integer ≥ 0, "price": integer minor units ≥ 0 }
   --document   the document (JSON) to export; uploaded to each request's documentKey (default documents/<file name>)
-  --json       print one JSON object per execution and line: status, path, output, error (+ orderStatus | runtime)`;
+  --json       print one JSON object per execution and line: status, path, output, error (+ orderStatus | runtime)
+  --port       serve: the front door's port (0: any free port)
+  --persist    serve: keep tables, objects, queue messages and ended executions in DIR across restarts
+  --watch      serve: rebuild and reload what changes in handlers/, infra/, containers/ and the stack file (not implemented yet)`;
 
 interface Options {
   readonly command: string;
@@ -78,7 +102,14 @@ interface Options {
   readonly stack: string;
   readonly json: boolean;
   readonly verbose: boolean;
+  readonly port?: number;
+  readonly persist?: string;
+  readonly watch: boolean;
 }
+
+/** Commands that run in a running serve of their stack when there is one. */
+const SERVED_COMMANDS = new Set(["demo", "order", "export", "iam-report", "outputs"]);
+const COMMANDS = ["demo", "order", "export", "iam-report", "serve", "outputs", "help"];
 
 export function parseCommandLine(argv: readonly string[]): Options {
   let parsed;
@@ -94,6 +125,9 @@ export function parseCommandLine(argv: readonly string[]): Options {
         stack: { type: "string", default: "dev" },
         json: { type: "boolean", default: false },
         verbose: { type: "boolean", default: false },
+        port: { type: "string" },
+        persist: { type: "string" },
+        watch: { type: "boolean", default: false },
         help: { type: "boolean", default: false },
       },
     });
@@ -103,18 +137,33 @@ export function parseCommandLine(argv: readonly string[]): Options {
   const { values, positionals } = parsed;
   const command = values.help ? "help" : (positionals[0] ?? "help");
   if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
-  if (!["demo", "order", "export", "iam-report", "help"].includes(command)) throw new UsageError(`unknown command "${command}"`);
+  if (!COMMANDS.includes(command)) throw new UsageError(`unknown command "${command}"`);
   if ((command === "order" || command === "export") && !values.input) throw new UsageError(`${command} needs --input FILE (or - for stdin)`);
   if (command !== "order" && values.inventory) throw new UsageError("--inventory applies to the order command");
   if (command !== "export" && values.document) throw new UsageError("--document applies to the export command");
   if (!/^[A-Za-z0-9_.-]+$/.test(values.stack!)) throw new UsageError(`--stack "${values.stack}" is not a stack name`);
-  return { command, input: values.input, inventory: values.inventory, document: values.document, stack: values.stack!, json: !!values.json, verbose: !!values.verbose };
+  if (command !== "serve" && (values.port !== undefined || values.persist !== undefined || values.watch)) throw new UsageError("--port, --persist and --watch apply to the serve command");
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError(`--port "${values.port}" is not a port number (0–65535)`);
+  if (values.persist !== undefined && !values.persist.trim()) throw new UsageError("--persist needs a folder");
+  return {
+    command,
+    input: values.input,
+    inventory: values.inventory,
+    document: values.document,
+    stack: values.stack!,
+    json: !!values.json,
+    verbose: !!values.verbose,
+    port,
+    persist: values.persist,
+    watch: !!values.watch,
+  };
 }
 
 /** Reads a file (or stdin for "-"); a failure names the file and what is wrong. */
 function readText(file: string, what: string, io: CliIo): string {
   try {
-    return file === "-" ? io.readStdin() : fs.readFileSync(file, "utf8");
+    return file === "-" ? io.readStdin() : (io.readFile ?? ((f: string) => fs.readFileSync(f, "utf8")))(file);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`${what} ${file === "-" ? "(stdin)" : file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : (err as Error).message}`);
@@ -170,47 +219,72 @@ export function jsonLine(run: OrderRun | ExportRun): string {
   });
 }
 
-/** Prints function and worker logs as they come (--verbose). */
-function streamLogs(cloud: LocalCloud, io: CliIo): void {
+/** Prints function and worker logs as they come (--verbose); returns what stops it. */
+function streamLogs(cloud: LocalCloud, io: CliIo): () => void {
   const print = (l: LogLine) => io.stderr.write(`    [${l.source}] ${l.line}\n`);
   cloud.lambda.on("log", print);
   cloud.ecs.on("log", print);
+  return () => {
+    cloud.lambda.off("log", print);
+    cloud.ecs.off("log", print);
+  };
 }
 
 function iamLogFileOf(io: CliIo): string {
   return io.iamLogFile ?? process.env.LOCAL_IAM_LOG ?? path.join(PROJECT_DIR, ".local", "iam-log.json");
 }
 
+function serveDirOf(io: CliIo): string {
+  return io.serveDir ?? process.env.LOCAL_SERVE_DIR ?? path.join(PROJECT_DIR, ".local", "serve");
+}
+
 /** Refuses a stack without a config file before the cloud's modules load (the boot would refuse it as well). */
-function requireStackFile(stack: string): void {
-  const file = path.join(PROJECT_DIR, `Pulumi.${stack}.yaml`);
+function requireStackFile(stack: string, io: CliIo): void {
+  const file = path.join(io.projectDir ?? PROJECT_DIR, `Pulumi.${stack}.yaml`);
   if (!fs.existsSync(file)) throw new UsageError(`stack "${stack}" has no config file ${file}`);
 }
 
-async function withCloud<T>(options: Options, io: CliIo, body: (cloud: LocalCloud) => Promise<T>): Promise<T> {
-  requireStackFile(options.stack);
+/**
+ * Runs `body` on the served cloud when the command runs inside serve, on a cloud booted for it otherwise (stopped
+ * after, its IAM log left for iam-report unless `iamLog` is false).
+ */
+async function withCloud<T>(options: Options, io: CliIo, body: (cloud: LocalCloud) => Promise<T>, { iamLog = true } = {}): Promise<T> {
+  if (io.servedCloud) {
+    const stopLogs = options.verbose ? streamLogs(io.servedCloud, io) : undefined;
+    try {
+      return await body(io.servedCloud);
+    } finally {
+      stopLogs?.();
+    }
+  }
+  requireStackFile(options.stack, io);
   const { startLocalCloud } = lazy.cloud();
   const { formatBoot } = lazy.report();
   const { writeIamLog } = lazy.iam();
-  const cloud = await startLocalCloud({ stack: options.stack, verbose: options.verbose });
+  const cloud = await startLocalCloud({ stack: options.stack, verbose: options.verbose, projectDir: io.projectDir });
   if (!options.json) io.stderr.write(`${formatBoot(cloud)}\n`);
   if (options.verbose) streamLogs(cloud, io);
   try {
     return await body(cloud);
   } finally {
-    writeIamLog(iamLogFileOf(io), cloud.iamLog(options.command));
+    if (iamLog) writeIamLog(iamLogFileOf(io), cloud.iamLog(options.command));
     await cloud.stop();
   }
 }
 
 /** Reads the last run's IAM log and prints the report; exit 2 when there is none. */
 async function iamReportCommand(options: Options, io: CliIo): Promise<number> {
-  const file = iamLogFileOf(io);
-  if (!fs.existsSync(file)) {
-    throw new UsageError(`no IAM log at ${file}: run \`npm start\` or \`npm run local -- order|export ...\` first`);
+  let log: IamLog;
+  if (io.servedCloud) {
+    log = io.servedCloud.iamLog("serve");
+  } else {
+    const file = iamLogFileOf(io);
+    if (!fs.existsSync(file)) {
+      throw new UsageError(`no IAM log at ${file}: run \`npm start\` or \`npm run local -- order|export ...\` first`);
+    }
+    log = readJson(file, "IAM log", { ...io, readFile: undefined }) as IamLog;
+    if (log?.version !== 1 || !Array.isArray(log.principals) || !Array.isArray(log.accesses)) throw new UsageError(`${file} is not an IAM log this version understands`);
   }
-  const log = readJson(file, "IAM log", io) as IamLog;
-  if (log?.version !== 1 || !Array.isArray(log.principals) || !Array.isArray(log.accesses)) throw new UsageError(`${file} is not an IAM log this version understands`);
   const { formatIamReport, iamReport } = lazy.iam();
   const reports = iamReport(log);
   if (options.json) {
@@ -224,7 +298,7 @@ async function iamReportCommand(options: Options, io: CliIo): Promise<number> {
 async function orderCommand(options: Options, io: CliIo): Promise<number> {
   const orders = asList(readJson(options.input!, "--input", io), `--input ${options.input}`);
   const inventory = options.inventory ? parseInventory(readJson(options.inventory, "--inventory", io), options.inventory) : undefined;
-  requireStackFile(options.stack);
+  requireStackFile(options.stack, io);
   const { Operator } = lazy.scenarios();
   const { formatExecution } = lazy.report();
   return withCloud(options, io, async (cloud) => {
@@ -255,7 +329,7 @@ async function exportCommand(options: Options, io: CliIo): Promise<number> {
     if (typeof r.documentKey !== "string") throw new UsageError(`--input ${options.input}: request ${i} has no "documentKey" (or pass --document FILE)`);
     r.jobId ??= `local-${Date.now().toString(36)}-${i}`;
   });
-  requireStackFile(options.stack);
+  requireStackFile(options.stack, io);
   const { Operator } = lazy.scenarios();
   const { formatExecution } = lazy.report();
   const { watchExportProgress } = lazy.progress();
@@ -276,11 +350,131 @@ async function exportCommand(options: Options, io: CliIo): Promise<number> {
   });
 }
 
+/** Prints the stack outputs: the running serve's, or those of a cloud booted for the purpose. */
+async function outputsCommand(options: Options, io: CliIo): Promise<number> {
+  const outputs = await withCloud(options, { ...io, stderr: { write: () => undefined } }, async (cloud) => cloud.outputs, { iamLog: false });
+  io.stdout.write(options.json ? `${JSON.stringify(outputs)}\n` : `${lazy.serve().formatOutputs(outputs)}\n`);
+  return 0;
+}
+
+/**
+ * serve: boots the stack's cloud on a fixed port, publishes it (local/serve.ts), prints what a client needs, and
+ * serves until SIGINT/SIGTERM (or `io.stopSignal`); then stops every worker, container and server and says so.
+ */
+async function serveCommand(options: Options, io: CliIo): Promise<number> {
+  requireStackFile(options.stack, io);
+  // Issue 12 asks for it; until it exists, saying so beats serving without what was asked for.
+  if (options.watch) throw new UsageError("serve --watch is not implemented yet: restart serve to run changed code");
+  const serve = lazy.serve();
+  const dir = serveDirOf(io);
+  const other = await serve.findServe(dir, options.stack);
+  if (other) throw new UsageError(`stack ${options.stack} is already served at ${other.url} by process ${other.pid}; stop it first (Ctrl-C there, or kill ${other.pid})`);
+  const stopSignal = io.stopSignal ?? processStopSignal();
+  const { startLocalCloud } = lazy.cloud();
+  const { formatBoot } = lazy.report();
+  const started = Date.now();
+  let cloud: LocalCloud;
+  try {
+    cloud = await startLocalCloud({ stack: options.stack, verbose: options.verbose, port: options.port ?? serve.DEFAULT_SERVE_PORT, projectDir: io.projectDir, persistDir: options.persist });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE") throw new UsageError((err as Error).message);
+    throw err;
+  }
+  const published = serve.publish(cloud, {
+    stack: options.stack,
+    dir,
+    run: (command, out) => main(command.argv, remoteIo(cloud, command, out, io)),
+  });
+  const stopLogs = options.verbose ? streamLogs(cloud, io) : undefined;
+  const stopExecutionLog = logExecutions(cloud, io);
+  const kept = options.persist ? `; tables, objects, queues and executions kept in ${path.resolve(options.persist)}` : "";
+  io.stderr.write(`${formatBoot(cloud)}\n  ready in ${Date.now() - started} ms${kept}\n\n`);
+  const env = serve.clientEnvironment(cloud);
+  io.stdout.write(`${Object.entries(env).map(([k, v]) => `export ${k}=${v}`).join("\n")}\n\n${serve.formatOutputs(cloud.outputs)}\n\n`);
+  io.stderr.write(`Serving stack ${options.stack} until Ctrl-C or SIGTERM. Paste the export lines in another shell, then e.g.\n  aws stepfunctions list-state-machines\n  npm run local -- order --input examples/orders/happy.json --inventory examples/inventory.json\n\n`);
+  const signal = await stopSignal;
+  io.stderr.write(`\n${signal}: stopping the local cloud…\n`);
+  stopExecutionLog();
+  stopLogs?.();
+  published.close();
+  const executions = cloud.sfn.executions.size;
+  const running = [...cloud.sfn.executions.values()].filter((e) => e.status === "RUNNING").length;
+  const tasks = cloud.ecs.tasks.filter((t) => t.lastStatus !== "STOPPED").length;
+  await cloud.stop();
+  io.stderr.write(`local cloud for stack ${options.stack} stopped: ${executions} executions (${running} still running were aborted), ${tasks} Fargate tasks stopped, servers closed\n`);
+  return 0;
+}
+
+/** The first SIGINT or SIGTERM; a second Ctrl-C while stopping exits at once. */
+function processStopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (signal: NodeJS.Signals) => {
+      process.off("SIGINT", on);
+      process.off("SIGTERM", on);
+      process.once("SIGINT", () => process.exit(130));
+      resolve(signal);
+    };
+    process.on("SIGINT", on);
+    process.on("SIGTERM", on);
+  });
+}
+
+/** One line per execution that ends while serving. */
+function logExecutions(cloud: LocalCloud, io: CliIo): () => void {
+  const onEnd = (e: { name: string; stateMachineName: string; status: string; startDate: number; stopDate?: number; error: { error: string } | null }) => {
+    const time = new Date().toISOString().slice(11, 19);
+    io.stderr.write(`[${time}] ${e.stateMachineName} ${e.name}: ${e.status} in ${(e.stopDate ?? Date.now()) - e.startDate} ms${e.error ? ` (${e.error.error})` : ""}\n`);
+  };
+  cloud.sfn.on("execution-ended", onEnd);
+  return () => cloud.sfn.off("execution-ended", onEnd);
+}
+
+/** The streams and files of a command another process sent to serve. */
+function remoteIo(cloud: LocalCloud, command: import("./serve").RemoteCommand, out: { stdout(text: string): void; stderr(text: string): void }, io: CliIo): CliIo {
+  return {
+    stdout: { write: out.stdout },
+    stderr: { write: out.stderr },
+    readStdin: () => command.stdin ?? "",
+    readFile: (file) => {
+      if (Object.hasOwn(command.files, file)) return command.files[file];
+      throw Object.assign(new Error(`no such file ${file}`), { code: "ENOENT" });
+    },
+    servedCloud: cloud,
+    serveDir: io.serveDir,
+    iamLogFile: io.iamLogFile,
+    projectDir: io.projectDir,
+  };
+}
+
+/** Sends a command to the running serve, with the files its arguments name read here. */
+async function runInServe(discovery: import("./serve").Discovery, argv: readonly string[], options: Options, io: CliIo): Promise<number> {
+  const files: Record<string, string> = {};
+  let stdin: string | undefined;
+  for (const file of [options.input, options.inventory, options.document]) {
+    if (file === undefined) continue;
+    if (file === "-") {
+      stdin ??= io.readStdin();
+      continue;
+    }
+    try {
+      files[file] = (io.readFile ?? ((f: string) => fs.readFileSync(f, "utf8")))(file);
+    } catch {
+      // serve answers for a file it was not sent exactly as for a missing one.
+    }
+  }
+  if (!options.json) io.stderr.write(`using the local cloud served at ${discovery.url} (stack ${discovery.stack}, process ${discovery.pid})\n`);
+  return lazy.serve().runInServe(discovery, { argv: [...argv], files, ...(stdin !== undefined ? { stdin } : {}) }, { stdout: (t) => io.stdout.write(t), stderr: (t) => io.stderr.write(t) });
+}
+
 /** Runs one command line; resolves with the exit code. Output goes to `io` (the process's streams by default). */
 export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Promise<number> {
   let options: Options;
   try {
     options = parseCommandLine(argv);
+    if (SERVED_COMMANDS.has(options.command) && !io.servedCloud) {
+      const served = await lazy.serve().findServe(serveDirOf(io), options.stack);
+      if (served) return await runInServe(served, argv, options, io);
+    }
     switch (options.command) {
       case "help":
         io.stdout.write(`${USAGE}\n`);
@@ -291,15 +485,26 @@ export async function main(argv: readonly string[], io: CliIo = PROCESS_IO): Pro
         return await exportCommand(options, io);
       case "iam-report":
         return await iamReportCommand(options, io);
+      case "serve":
+        return await serveCommand(options, io);
+      case "outputs":
+        return await outputsCommand(options, io);
       default: {
         const { runDemo } = lazy.demo();
-        return await runDemo({ stack: options.stack, json: options.json, verbose: options.verbose, iamLogFile: iamLogFileOf(io) });
+        const write = (text: string) => io.stdout.write(text);
+        if (io.servedCloud) return await runDemo({ stack: options.stack, json: options.json, cloud: io.servedCloud, write });
+        return await runDemo({ stack: options.stack, json: options.json, verbose: options.verbose, iamLogFile: iamLogFileOf(io), write });
       }
     }
   } catch (err) {
     if (err instanceof UsageError || (err as Error).name === "StackConfigError") {
       io.stderr.write(`local: ${(err as Error).message}\n\n${USAGE}\n`);
       return 2;
+    }
+    if ((err as { code?: unknown }).code === "ExecutionAlreadyExists") {
+      // Only a serve outlives one command: its executions keep their names, as on AWS (90 days).
+      io.stderr.write(`local: ${(err as Error).message}: the served cloud already ran an execution of that name; give the order or export another id\n`);
+      return 1;
     }
     io.stderr.write(`local: ${(err as Error).stack ?? err}\n`);
     return 1;

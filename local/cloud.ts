@@ -1,6 +1,8 @@
 import * as DynamoDb from "@aws-sdk/client-dynamodb";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
 import { LocalClock } from "./clock";
+import { PersistDir } from "./persist";
 import { EcsRuntime } from "./runtimes/ecs/runtime";
 import { ECS_AGENT_PATH, FrontDoor } from "./front-door";
 import { IamEnforcer, IamLog, iamLog } from "./iam/enforcement";
@@ -15,6 +17,9 @@ import { LocalSqs } from "./services/sqs";
 import { ServiceError } from "./services/errors";
 import { LocalKms, kmsDeniedMessage } from "./services/kms";
 import { LocalSsm, type ParameterRecord } from "./services/ssm";
+import { StepFunctionsApi } from "./services/step-functions";
+import { EcsApi } from "./services/ecs";
+import { LambdaApi } from "./services/lambda";
 import { collectStates, ExecutionRecord, SfnRuntime } from "./runtimes/step-functions/runtime";
 import { loadStackConfig, PAYMENT_GATEWAY_SECRET_KEY, PAYMENT_GATEWAY_URL_KEY, readProjectName, StackConfig, substitutableKeys } from "./program/stack-config";
 
@@ -51,6 +56,13 @@ export interface LocalCloudOptions {
   readonly buildImages?: boolean;
   /** Print the program's own output. @default false */
   readonly verbose?: boolean;
+  /** The front door's port on 127.0.0.1 (0: any free one). A port in use fails the boot with code EADDRINUSE. @default 0 */
+  readonly port?: number;
+  /**
+   * Keep tables, objects, queue messages and ended executions in this folder across boots (`serve --persist`,
+   * local/persist.ts); without it every boot starts empty. @default none
+   */
+  readonly persistDir?: string;
   /**
    * Decide every request of a function, task or state machine against its role's generated identity policy
    * (AccessDenied otherwise). The operator is always allowed. @default true
@@ -91,6 +103,11 @@ export class LocalCloud {
   /** True when the boot replayed the cached resource graph instead of running the program. */
   graphCached = false;
   private readonly dynamoClients = new Map<string, DynamoDb.DynamoDBClient>();
+  private readonly persist?: PersistDir;
+  /** Set once the boot has restored what --persist kept: only then may a stop write the state back. */
+  private restored = false;
+  /** Unsigned routes under /_local/ on the front door (set by `serve` for its control endpoint). */
+  localRoutes?: (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
 
   constructor(
     readonly region: string,
@@ -98,8 +115,9 @@ export class LocalCloud {
     private readonly options: LocalCloudOptions,
   ) {
     this.clock = new LocalClock(options.timeScale ?? 1);
-    this.dynamodb = new LocalDynamoDb(region);
-    this.s3 = new LocalS3(region);
+    this.persist = options.persistDir ? new PersistDir(options.persistDir) : undefined;
+    this.dynamodb = new LocalDynamoDb(region, this.persist?.dynamodb);
+    this.s3 = new LocalS3(region, this.persist?.s3);
     this.sns = new LocalSns();
     this.sqs = new LocalSqs(region);
     this.ssm = new LocalSsm(region);
@@ -140,6 +158,7 @@ export class LocalCloud {
       dynamodb: (principal, operation, input) => this.callDynamoDb(principal, operation, input),
       clock: this.clock,
     });
+    const sfnApi = new StepFunctionsApi(this.sfn);
     this.frontDoor = new FrontDoor({
       region,
       principals: this.principals,
@@ -148,8 +167,10 @@ export class LocalCloud {
       sns: this.sns,
       sqs: this.sqs,
       ssm: this.ssm,
-      sfn: { api: (op, input, p) => this.sfn.api(op, input, p), describe: (op, input) => this.sfn.describe(op, input) },
+      sfn: { api: (op, input, p) => sfnApi.handle(op, input, p), describe: (op, input) => sfnApi.describe(op, input) },
       ecsAgent: (kind, taskId, rest) => this.ecs.agent(kind, taskId, rest),
+      endpoints: { lambda: new LambdaApi(this.lambda, region), ecs: new EcsApi(this.ecs) },
+      localRoutes: (req, res, url) => this.localRoutes?.(req, res, url) ?? false,
     });
     this.provider = new LocalProvider({
       region,
@@ -272,7 +293,7 @@ export class LocalCloud {
     }
     this.config = { ...base, values: { ...base.values, ...overrides }, notes: [...base.notes, ...Object.entries(overrides).map(([k, v]) => `${k}: overridden for the local cloud (${v})`)] };
     await Promise.all([this.dynamodb.start(), this.s3.start()]);
-    await this.frontDoor.start();
+    await this.frontDoor.start(o.port ?? 0);
     const deployed = await deployProgramCached(this.provider, {
       entry: o.entry ?? "index.ts",
       projectDir: this.projectDir,
@@ -291,11 +312,21 @@ export class LocalCloud {
       }
     }
     await this.provider.afterDeploy();
+    if (this.persist) {
+      const saved = this.persist.read();
+      if (saved) {
+        this.sqs.restore(saved.queues);
+        this.sfn.restoreExecutions(saved.executions);
+      }
+      this.restored = true;
+    }
     if (o.buildImages !== false) await this.ecs.buildAll();
   }
 
   async stop(): Promise<void> {
     await this.sfn.stop();
+    // A boot that failed before restoring must not overwrite what the folder keeps.
+    if (this.persist && this.restored) this.persist.write({ queues: this.sqs.saved(), executions: this.sfn.savedExecutions() });
     await Promise.allSettled([this.lambda.stop(), this.ecs.stopAll()]);
     for (const c of this.dynamoClients.values()) c.destroy();
     await this.frontDoor.stop();

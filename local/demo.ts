@@ -30,10 +30,15 @@ interface Scenario {
   ok(): boolean;
 }
 
-export async function runDemo(options: { stack?: string; json?: boolean; verbose?: boolean; cloud?: LocalCloud; iamLogFile?: string } = {}): Promise<number> {
+export async function runDemo(options: { stack?: string; json?: boolean; verbose?: boolean; cloud?: LocalCloud; iamLogFile?: string; write?: (text: string) => void } = {}): Promise<number> {
   const started = Date.now();
   const cloud = options.cloud ?? (await startLocalCloud({ stack: options.stack, verbose: options.verbose }));
-  const log = (s: string) => process.stdout.write(`${s}\n`);
+  const write = options.write ?? ((text: string) => process.stdout.write(text));
+  const log = (s: string) => write(`${s}\n`);
+  // A cloud that outlives the demo (serve) keeps earlier runs' orders and executions, whose names cannot be reused:
+  // each run there gets ids of its own.
+  const run = options.cloud ? `-${Date.now().toString(36)}` : "";
+  const id = (base: string) => `${base}${run}`;
   log(formatBoot(cloud));
   const operator = new Operator(cloud);
   const stopProgress = watchExportProgress(cloud, (l) => log(dim(l)));
@@ -47,9 +52,9 @@ export async function runDemo(options: { stack?: string; json?: boolean; verbose
 
     log(bold("\nOrders"));
     const [happy, declined, outOfStock] = await operator.placeOrders([
-      order("demo-happy", "tok_visa", [{ sku: "SKU-RED-MUG", quantity: 2 }]),
-      order("demo-declined", "tok_chargeDeclined", [{ sku: "SKU-RED-MUG", quantity: 1 }]),
-      order("demo-out-of-stock", "tok_visa", [{ sku: "SKU-TEAPOT", quantity: 3 }]),
+      order(id("demo-happy"), "tok_visa", [{ sku: "SKU-RED-MUG", quantity: 2 }]),
+      order(id("demo-declined"), "tok_chargeDeclined", [{ sku: "SKU-RED-MUG", quantity: 1 }]),
+      order(id("demo-out-of-stock"), "tok_visa", [{ sku: "SKU-TEAPOT", quantity: 3 }]),
     ]);
     for (const [title, run] of [["happy order", happy], ["declined card", declined], ["more than the stock holds (refused before any charge)", outOfStock]] as const) {
       log(formatExecution(`${title} (${run.orderId})`, run.execution, { orderStatus: run.orderStatus }));
@@ -59,10 +64,10 @@ export async function runDemo(options: { stack?: string; json?: boolean; verbose
     const secondsPerPage = Number(cloud.config.values[`${cloud.config.project}:exportSecondsPerPagePdf`] ?? 30);
     log(dim(`  the estimate uses ${secondsPerPage} s per PDF page (stack config), so 40 pages exceed the Lambda budget`));
     const [svg, pdf, map, fargate] = await operator.runExports([
-      { jobId: "demo-svg", documentKey: "documents/invoice-1-page.json", format: "svg" },
-      { jobId: "demo-pdf", documentKey: "documents/invoice-1-page.json", format: "pdf" },
-      { jobId: "demo-map", documentKey: "documents/catalogue-40-pages.json", format: "pdf" },
-      { jobId: "demo-fargate", documentKey: "documents/catalogue-40-pages.json", format: "pdf", parallel: false },
+      { jobId: id("demo-svg"), documentKey: "documents/invoice-1-page.json", format: "svg" },
+      { jobId: id("demo-pdf"), documentKey: "documents/invoice-1-page.json", format: "pdf" },
+      { jobId: id("demo-map"), documentKey: "documents/catalogue-40-pages.json", format: "pdf" },
+      { jobId: id("demo-fargate"), documentKey: "documents/catalogue-40-pages.json", format: "pdf", parallel: false },
     ]);
     for (const [title, run] of [["small SVG export", svg], ["PDF export", pdf], ["long export, split by default", map], ["long export, one worker asked for (parallel: false)", fargate]] as const) {
       log(formatExecution(`${title} (${run.jobId})`, run.execution, { runtime: run.runtime }));
@@ -91,9 +96,9 @@ export async function runDemo(options: { stack?: string; json?: boolean; verbose
       ok: () => run.execution.status === "SUCCEEDED" && run.runtime === runtime && objects[index]?.contentType === contentType && objects[index]!.body.length > 0,
     });
     const scenarios: Scenario[] = [
-      orderScenario("happy order", happy, "COMPLETED", "OrderCompleted", () => charges.some((c) => c.orderId === "demo-happy" && c.status === "succeeded") && stockAfter === 23),
-      orderScenario("declined card", declined, "PAYMENT_FAILED", "PaymentFailed", () => charges.some((c) => c.orderId === "demo-declined" && c.status === "declined")),
-      orderScenario("more than the stock holds", outOfStock, "REJECTED", "OrderRejected", () => !charges.some((c) => c.orderId === "demo-out-of-stock")),
+      orderScenario("happy order", happy, "COMPLETED", "OrderCompleted", () => charges.some((c) => c.orderId === id("demo-happy") && c.status === "succeeded") && stockAfter === 23),
+      orderScenario("declined card", declined, "PAYMENT_FAILED", "PaymentFailed", () => charges.some((c) => c.orderId === id("demo-declined") && c.status === "declined")),
+      orderScenario("more than the stock holds", outOfStock, "REJECTED", "OrderRejected", () => !charges.some((c) => c.orderId === id("demo-out-of-stock"))),
       exportScenario("small SVG export", svg, "lambda", 0, "image/svg+xml"),
       exportScenario("PDF export", pdf, "lambda", 1, "application/pdf"),
       exportScenario("long export, split by default", map, "map", 2, "application/pdf"),

@@ -10,6 +10,7 @@ import { replay } from "./services/s3/semantics";
 import { escapeXml, LocalSns } from "./services/sns";
 import { LocalSqs } from "./services/sqs";
 import { LocalSsm } from "./services/ssm";
+import { asServiceError, sendJsonError, type ServiceEndpoint } from "./services/rest";
 
 /** Serves the Step Functions API (StartExecution, SendTaskSuccess, ...) for a principal. */
 export type SfnApi = (operation: string, input: Record<string, any>, principal: Principal) => Promise<unknown>;
@@ -42,6 +43,10 @@ export interface FrontDoorServices {
   readonly sfn: { readonly api: SfnApi; readonly describe: SfnDescribe };
   /** The ECS agent's endpoints for running containers (task metadata, task-role credentials). */
   readonly ecsAgent?: (kind: "metadata" | "credentials", taskId: string, rest: string) => unknown;
+  /** Services that answer whole requests themselves (Lambda, ECS), by SigV4 signing name. */
+  readonly endpoints?: Readonly<Record<string, ServiceEndpoint>>;
+  /** Unsigned local routes under /_local/ (the `serve` control endpoint): true when the route answered. */
+  readonly localRoutes?: (req: http.IncomingMessage, res: http.ServerResponse, url: URL) => boolean;
 }
 
 /** Where the ECS agent's endpoints are served (ECS_CONTAINER_METADATA_URI_V4, AWS_CONTAINER_CREDENTIALS_FULL_URI). */
@@ -81,7 +86,12 @@ export class FrontDoor {
       });
     });
     server.keepAliveTimeout = 30_000;
-    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", (err: NodeJS.ErrnoException) =>
+        reject(err.code === "EADDRINUSE" ? Object.assign(new Error(`port ${port} is already in use on 127.0.0.1 (another local cloud? choose another with --port)`), { code: err.code }) : err),
+      );
+      server.listen(port, "127.0.0.1", resolve);
+    });
     this.server = server;
     return this.url;
   }
@@ -106,6 +116,7 @@ export class FrontDoor {
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://local");
     if (url.pathname.startsWith(`${ECS_AGENT_PATH}/`)) return this.serveEcsAgent(req, res, url);
+    if (url.pathname.startsWith("/_local/") && this.services.localRoutes?.(req, res, url)) return;
     const credential = parseCredential(req.headers.authorization, url.searchParams);
     const service = credential?.service ?? guessService(req);
     this.counts[service] = (this.counts[service] ?? 0) + 1;
@@ -134,8 +145,11 @@ export class FrontDoor {
         case "ssm":
         case "states":
           return await this.serveJson(service, req, res, body, principal);
-        default:
-          throw new ServiceError("UnknownServiceException", `The local cloud does not serve ${service}`, 400);
+        default: {
+          const endpoint = this.services.endpoints?.[service];
+          if (!endpoint) throw new ServiceError("UnknownServiceException", `The local cloud does not serve ${service}`, 400);
+          return await endpoint.serve({ req, res, url, body, principal, authorize: (accesses) => this.authorize(service, principal, accesses, body) });
+        }
       }
     } catch (err) {
       this.fail(res, service, err);
@@ -160,7 +174,7 @@ export class FrontDoor {
 
   /** Asks the authorizer for each (action, resource), then applies any matching fault rule. */
   private authorize(service: string, principal: Principal, accesses: readonly Access[], body?: Buffer): void {
-    for (const a of accesses) this.services.principals.check({ principal, service, action: a.action, resource: a.resource });
+    for (const a of accesses) this.services.principals.check({ principal, service, action: a.action, resource: a.resource, ...(a.context ? { context: a.context } : {}) });
     if (this.faults.length) for (const a of accesses) this.injectFault(service, principal, a, body);
   }
 
@@ -301,12 +315,7 @@ export class FrontDoor {
       res.destroy();
       return;
     }
-    const error =
-      err instanceof ServiceError
-        ? err
-        : err instanceof AccessDeniedError
-          ? new ServiceError(service === "s3" ? "AccessDenied" : service === "sns" ? "AuthorizationError" : "AccessDeniedException", err.message, 403)
-          : new ServiceError("InternalFailure", String((err as Error)?.message ?? err), 500);
+    const error = asServiceError(err, service === "s3" ? "AccessDenied" : service === "sns" ? "AuthorizationError" : "AccessDeniedException", "InternalFailure");
     const requestId = randomUUID();
     if (service === "s3") {
       const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${escapeXml(error.code)}</Code><Message>${escapeXml(error.message)}</Message><RequestId>${requestId}</RequestId></Error>`;
@@ -322,14 +331,9 @@ export class FrontDoor {
       res.end(xml);
       return;
     }
-    const json = JSON.stringify({ __type: service === "sqs" ? `com.amazonaws.sqs#${error.code}` : error.code, message: error.message });
-    res.writeHead(error.status, {
-      "content-type": service === "ssm" ? "application/x-amz-json-1.1" : "application/x-amz-json-1.0",
-      "x-amzn-requestid": requestId,
-      "x-amzn-errortype": error.code,
-      ...(service === "sqs" ? { "x-amzn-query-error": `${error.code};${error.fault}` } : {}),
+    sendJsonError(res, error, service === "ssm" ? "application/x-amz-json-1.1" : "application/x-amz-json-1.0", {
+      ...(service === "sqs" ? { type: (code: string) => `com.amazonaws.sqs#${code}`, headers: (e: ServiceError) => ({ "x-amzn-query-error": `${e.code};${e.fault}` }) } : {}),
     });
-    res.end(json);
   }
 }
 

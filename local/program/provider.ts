@@ -176,11 +176,16 @@ export class LocalProvider {
           logFormat: inputs.loggingConfig?.logFormat,
           applicationLogLevel: inputs.loggingConfig?.applicationLogLevel,
           reservedConcurrency: typeof inputs.reservedConcurrentExecutions === "number" && inputs.reservedConcurrentExecutions > 0 ? inputs.reservedConcurrentExecutions : undefined,
+          description: inputs.description,
+          architectures: inputs.architectures,
+          tracingMode: inputs.tracingConfig?.mode,
+          tags: stringMap(inputs.tags),
+          lastModified: Date.now(),
         });
         return true;
       }
       case "aws:lambda/alias:Alias":
-        s.lambda.registerAlias(String(inputs.functionName).replace(/^.*:function:/, ""), inputs.name);
+        s.lambda.registerAlias({ functionName: String(inputs.functionName).replace(/^.*:function:/, ""), name: inputs.name, functionVersion: String(inputs.functionVersion ?? "$LATEST"), description: inputs.description });
         return true;
       case "aws:lambda/provisionedConcurrencyConfig:ProvisionedConcurrencyConfig":
         this.provisionedConcurrency.push({ functionName: String(inputs.functionName).replace(/^.*:function:/, ""), count: inputs.provisionedConcurrentExecutions ?? 0 });
@@ -188,7 +193,17 @@ export class LocalProvider {
       case "aws:sfn/stateMachine:StateMachine": {
         const definition = parseJson(inputs.definition) as StateMachineDefinition | undefined;
         if (!definition) throw new Error(`state machine ${state.name}: \`definition\` is not valid JSON`);
-        s.sfn.register({ name: state.name, arn: state.arn, definition, roleArn: inputs.roleArn, type: inputs.type ?? "STANDARD" });
+        s.sfn.register({
+          name: state.name,
+          arn: state.arn,
+          definition,
+          roleArn: inputs.roleArn,
+          type: inputs.type ?? "STANDARD",
+          tags: stringMap(inputs.tags),
+          loggingConfiguration: inputs.loggingConfiguration,
+          tracingEnabled: !!inputs.tracingConfiguration?.enabled,
+          creationDate: Date.now(),
+        });
         return true;
       }
       case "aws:ecs/cluster:Cluster":

@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
 import * as zlib from "node:zlib";
-import { CreateTableCommand, CreateTableCommandInput, DescribeTableCommand, DynamoDBClient, GetItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, CreateTableCommandInput, DeleteTableCommand, DescribeTableCommand, DynamoDBClient, GetItemCommand, type AttributeValue } from "@aws-sdk/client-dynamodb";
 import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../program/resource-state";
 import { Access } from "./errors";
 
@@ -21,16 +21,20 @@ export class LocalDynamoDb {
   /** Tables by name, with the key schema the program declared. */
   readonly tables = new Map<string, { name: string; arn: string; hashKey: string; rangeKey?: string }>();
 
-  constructor(private readonly region: string) {}
+  constructor(
+    private readonly region: string,
+    /** A folder to keep the tables in (LevelDB) across boots; in memory without it. */
+    private readonly persistPath?: string,
+  ) {}
 
   async start(): Promise<void> {
-    const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+    const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(this.persistPath ? { path: this.persistPath } : {}) });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     this.server = server;
     this.handler = server.listeners("request")[0] as (req: IncomingMessage, res: ServerResponse) => void;
     this.client = new DynamoDBClient({
       region: this.region,
-      endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      endpoint: this.endpoint,
       credentials: { accessKeyId: "provisioner", secretAccessKey: "provisioner" },
     });
   }
@@ -40,6 +44,11 @@ export class LocalDynamoDb {
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** dynalite's own endpoint, behind the front door: no IAM check (the provisioner's and the tests' way in). */
+  get endpoint(): string {
+    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
   }
 
   tableArn(name: string): string {
@@ -81,6 +90,10 @@ export class LocalDynamoDb {
           }
         : {}),
     };
+    if (await this.keptTable(input)) {
+      this.tables.set(name, { name, arn: this.tableArn(name), hashKey: inputs.hashKey, rangeKey: inputs.rangeKey });
+      return;
+    }
     await this.client!.send(new CreateTableCommand(input));
     // CreateTable answers CREATING; the Pulumi provider reports the table created only once it is ACTIVE, and writes
     // to a CREATING table fail with ResourceNotFoundException. dynalite flips it on a later turn of the event loop.
@@ -91,6 +104,37 @@ export class LocalDynamoDb {
       await new Promise((resolve) => setImmediate(resolve));
     }
     this.tables.set(name, { name, arn: this.tableArn(name), hashKey: inputs.hashKey, rangeKey: inputs.rangeKey });
+  }
+
+  /**
+   * A table kept from an earlier boot (--persist) is used as it is when its keys and indexes are the ones the program
+   * declares now; otherwise it is deleted and created again, empty, as Pulumi replaces a table whose keys change.
+   */
+  private async keptTable(input: CreateTableCommandInput): Promise<boolean> {
+    if (!this.persistPath) return false;
+    let table;
+    try {
+      ({ Table: table } = await this.client!.send(new DescribeTableCommand({ TableName: input.TableName })));
+    } catch (err) {
+      if ((err as Error).name === "ResourceNotFoundException") return false;
+      throw err;
+    }
+    const indexes = (list?: Array<{ IndexName?: string; KeySchema?: unknown }>) => JSON.stringify((list ?? []).map((i) => [i.IndexName, i.KeySchema]).sort());
+    const same =
+      JSON.stringify(table?.KeySchema) === JSON.stringify(input.KeySchema) &&
+      indexes(table?.GlobalSecondaryIndexes) === indexes(input.GlobalSecondaryIndexes) &&
+      indexes(table?.LocalSecondaryIndexes) === indexes(input.LocalSecondaryIndexes);
+    if (same) return true;
+    await this.client!.send(new DeleteTableCommand({ TableName: input.TableName }));
+    for (;;) {
+      try {
+        await this.client!.send(new DescribeTableCommand({ TableName: input.TableName }));
+      } catch (err) {
+        if ((err as Error).name === "ResourceNotFoundException") return false;
+        throw err;
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 
   describe(operation: string, body: Record<string, any>): Access[] {

@@ -16,4 +16,6 @@ export class ServiceError extends Error {
 export interface Access {
   readonly action: string;
   readonly resource: string;
+  /** Condition keys the request carries (e.g. `ecs:cluster`). */
+  readonly context?: Readonly<Record<string, string>>;
 }

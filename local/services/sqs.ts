@@ -74,6 +74,25 @@ export class LocalSqs {
     return queue;
   }
 
+  /** The messages of every queue, by queue ARN, for `--persist`. */
+  saved(): Record<string, { live: SqsMessage[]; sent: SqsMessage[] }> {
+    return Object.fromEntries([...this.queues.values()].map((q) => [q.arn, { live: q.live, sent: q.sent }]));
+  }
+
+  /**
+   * Messages kept from an earlier boot, put back in the queues the program still declares. Receipt handles from
+   * before are not honoured (SQS invalidates them too once the visibility timeout has passed).
+   */
+  restore(saved: Record<string, { live: SqsMessage[]; sent: SqsMessage[] }>): void {
+    for (const [arn, { live, sent }] of Object.entries(saved)) {
+      const queue = this.queues.get(arn);
+      if (!queue) continue;
+      const byId = new Map(sent.map((m) => [m.messageId, m] as const));
+      queue.sent.push(...sent);
+      queue.live.push(...live.map((m) => Object.assign(byId.get(m.messageId) ?? m, { receiptHandle: undefined, invisibleUntil: 0 })));
+    }
+  }
+
   /** Finds a queue by URL (any host: the SDK may rewrite it to the local endpoint), ARN or name. */
   find(ref: string): QueueRecord | undefined {
     const direct = this.queues.get(ref);

@@ -3,21 +3,8 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { linkedCheckout } from "../../bench/checkout";
 import { BUILD_DIR, PROJECT_ROOT } from "../../infra/bundle";
-
-/**
- * A checkout of this repository at another path: hard links to its files and node_modules, which .build shares a
- * filesystem with, so it costs about a second and no disk.
- */
-function checkout(dir: string): string {
-  const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "-z"], { cwd: PROJECT_ROOT, encoding: "utf8" }).split("\0");
-  for (const file of files.filter((f) => f && fs.existsSync(path.join(PROJECT_ROOT, f)))) {
-    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    fs.linkSync(path.join(PROJECT_ROOT, file), path.join(dir, file));
-  }
-  execFileSync("cp", ["-al", path.join(PROJECT_ROOT, "node_modules"), path.join(dir, "node_modules")]);
-  return dir;
-}
 
 /** Bundles the PDF exporter with the checkout's own program code, from `cwd` under `umask`; returns the folder. */
 function bundleIn(root: string, cwd: string, umask: number): string {
@@ -55,8 +42,8 @@ describe("function bundles", function () {
 
   it("are the same files, bytes and permissions from two checkouts at different paths, built from different folders under different umasks", () => {
     // GIVEN a laptop's checkout and a CI runner's, at paths of different depth
-    const laptop = checkout(path.join(scratch, "home", "ada", "order-pipeline"));
-    const ci = checkout(path.join(scratch, "runner", "work", "repo", "repo"));
+    const laptop = linkedCheckout(PROJECT_ROOT, path.join(scratch, "home", "ada", "order-pipeline"));
+    const ci = linkedCheckout(PROJECT_ROOT, path.join(scratch, "runner", "work", "repo", "repo"));
     // WHEN each builds the PDF exporter (esbuild with a plugin and CommonJS dependencies), one from a subfolder
     const fromLaptop = bundleIn(laptop, laptop, 0o022);
     const fromCi = bundleIn(ci, path.join(ci, "handlers"), 0o002);

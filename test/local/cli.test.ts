@@ -14,12 +14,15 @@ import { CliIo, main } from "../../local/cli";
 describe("local cloud CLI", function () {
   this.timeout(60_000);
   let dir: string;
-  // Runs here leave their IAM log in the temporary folder, not in the developer's .local/.
+  // Runs here leave their IAM log in the temporary folder, not in the developer's .local/, and never find the
+  // developer's running serve (they would run in it).
   let iamLogFile: string;
+  let serveDir: string;
 
   before(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "local-cli-"));
     iamLogFile = path.join(dir, "iam-log.json");
+    serveDir = path.join(dir, "serve");
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -33,7 +36,7 @@ describe("local cloud CLI", function () {
   const cli = async (args: string[], stdin = ""): Promise<{ status: number; stdout: string; stderr: string }> => {
     let stdout = "";
     let stderr = "";
-    const io: CliIo = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, readStdin: () => stdin, iamLogFile };
+    const io: CliIo = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, readStdin: () => stdin, iamLogFile, serveDir };
     const status = await main(args, io);
     return { status, stdout, stderr };
   };
@@ -44,7 +47,7 @@ describe("local cloud CLI", function () {
       cwd: PROJECT_DIR,
       encoding: "utf8",
       timeout: 30_000,
-      env: { ...process.env, LOCAL_IAM_LOG: iamLogFile },
+      env: { ...process.env, LOCAL_IAM_LOG: iamLogFile, LOCAL_SERVE_DIR: serveDir },
     });
     expect(r.status, r.stderr).to.equal(2);
     expect(r.stderr).to.contain(`--input ${path.join(dir, "broken.json")} is not valid JSON`);
@@ -89,15 +92,42 @@ describe("local cloud CLI", function () {
     expect(r.stderr).to.contain(`no IAM log at ${iamLogFile}: run \`npm start\``);
   });
 
-  it("exports a document given with --document and reports the runtime and progress", async () => {
-    const document = path.join(PROJECT_DIR, "examples", "documents", "invoice-1-page.json");
-    const r = await cli(["export", "--input", file("export.json", JSON.stringify({ jobId: "cli-export", format: "svg" })), "--document", document, "--json"]);
-    expect(r.status, r.stderr).to.equal(0);
-    const [line, ...rest] = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
-    expect(rest).to.deep.equal([]);
-    expect([line.status, line.runtime, line.error, line.output.outputKey]).to.deep.equal(["SUCCEEDED", "lambda", null, "exports/cli-export.svg"]);
-    expect(line.path).to.include("ExportSvg");
-    expect(r.stderr).to.contain("export cli-export: 1/1 pages done");
+  describe("against a running serve of the stack", () => {
+    let stop: (signal: string) => void;
+    let served: Promise<number>;
+    let serveLog = "";
+
+    before(async () => {
+      const io: CliIo = { stdout: { write: (t: string) => (serveLog += t) }, stderr: { write: (t: string) => (serveLog += t) }, readStdin: () => "", iamLogFile, serveDir, stopSignal: new Promise((resolve) => (stop = resolve)) };
+      served = main(["serve", "--port", "0"], io);
+      while (!serveLog.includes("Serving stack dev")) {
+        const ended = await Promise.race([served, new Promise((resolve) => setTimeout(resolve, 20, "serving"))]);
+        if (ended !== "serving") throw new Error(`serve ended with ${ended}: ${serveLog}`);
+      }
+    });
+    after(async () => {
+      stop?.("SIGTERM");
+      await served;
+    });
+
+    it("exports a document given with --document (read here, sent to serve) and relays the runtime and progress", async () => {
+      const document = path.join(PROJECT_DIR, "examples", "documents", "invoice-1-page.json");
+      const r = await cli(["export", "--input", file("export.json", JSON.stringify({ jobId: "cli-export", format: "svg" })), "--document", document, "--json"]);
+      expect(r.status, r.stderr).to.equal(0);
+      const [line, ...rest] = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+      expect(rest).to.deep.equal([]);
+      expect([line.status, line.runtime, line.error, line.output.outputKey]).to.deep.equal(["SUCCEEDED", "lambda", null, "exports/cli-export.svg"]);
+      expect(line.path).to.include("ExportSvg");
+      expect(r.stderr).to.contain("export cli-export: 1/1 pages done");
+      // It ran in the serve: the serve logged the execution's end.
+      expect(serveLog).to.match(/order-pipeline-dev-exports cli-export: SUCCEEDED in \d+ ms/);
+    });
+
+    it("refuses a second run of the same export id: the served cloud keeps its executions, as AWS does (exit 1)", async () => {
+      const r = await cli(["export", "--input", "-", "--document", path.join(PROJECT_DIR, "examples", "documents", "invoice-1-page.json")], JSON.stringify({ jobId: "cli-export", format: "svg" }));
+      expect([r.status, r.stdout]).to.deep.equal([1, ""]);
+      expect(r.stderr).to.contain("Execution Already Exists: 'arn:aws:states:eu-central-1:000000000000:execution:order-pipeline-dev-exports:cli-export': the served cloud already ran an execution of that name; give the order or export another id");
+    });
   });
 
   it("runs orders from stdin concurrently and prints one JSON line per execution", async () => {

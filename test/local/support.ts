@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { LocalCloud, LocalCloudOptions, startLocalCloud } from "../../local/cloud";
 import { formatCoverage } from "../../local/report";
+import type { ExecutionRecord } from "../../local/runtimes/step-functions/runtime";
 import { programGraph } from "../../scripts/program-graph";
 
 /** The throwaway program the runtime tests run (not the product): test/local/fixtures/mini. */
@@ -20,6 +21,18 @@ let mini: Promise<LocalCloud> | undefined;
 export function sharedMini(): Promise<LocalCloud> {
   mini ??= bootMini();
   return mini;
+}
+
+/** Resolves at the next SendTaskHeartbeat of an execution's task: its worker is running and holds the token. */
+export function nextHeartbeat(cloud: LocalCloud, executionArn: string): Promise<void> {
+  return new Promise((resolve) => {
+    const on = (record: ExecutionRecord) => {
+      if (record.executionArn !== executionArn) return;
+      cloud.sfn.off("heartbeat", on);
+      resolve();
+    };
+    cloud.sfn.on("heartbeat", on);
+  });
 }
 
 export async function stopSharedMini(): Promise<void> {

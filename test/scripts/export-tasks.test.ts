@@ -5,8 +5,12 @@ import { listExportTasks, stopExportTask } from "../../scripts/export-tasks";
 import { parseArgs } from "../../scripts/start-export";
 
 describe("ops commands", () => {
-  const ecs = mockClient(ECSClient);
+  // Mocked for these tests only: mockClient replaces ECSClient's send for every client of the process until restored,
+  // and other files talk to the local cloud's ECS API with real clients.
+  let ecs: ReturnType<typeof mockClient>;
+  before(() => (ecs = mockClient(ECSClient)));
   afterEach(() => ecs.reset());
+  after(() => ecs.restore());
 
   it("lists running export tasks across pages with the job each one runs", async () => {
     ecs.on(ListTasksCommand).resolvesOnce({ taskArns: ["t1"], nextToken: "n" }).resolvesOnce({ taskArns: ["t2"] });

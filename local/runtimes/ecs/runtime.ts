@@ -28,6 +28,8 @@ export interface ContainerDefinition {
   readonly user?: string;
   readonly readonlyRootFilesystem?: boolean;
   readonly mountPoints?: Array<{ sourceVolume?: string; containerPath: string; readOnly?: boolean }>;
+  /** Seconds between SIGTERM and SIGKILL when the task is stopped (ECS default on Fargate: 30). */
+  readonly stopTimeout?: number;
 }
 
 export interface TaskDefinitionSpec {
@@ -69,10 +71,20 @@ export interface TaskRecord {
   readonly family: string;
   readonly startedBy?: string;
   readonly startedAt: number;
+  /** The essential container's name. */
+  readonly containerName: string;
+  /** The task's CPU units and memory (MiB), as the task definition sets them. */
+  readonly cpu?: string;
+  readonly memory?: string;
+  /** The RunTask overrides, as DescribeTasks returns them. */
+  readonly overrides: NonNullable<RunTaskInput["Overrides"]>;
   lastStatus: "PROVISIONING" | "RUNNING" | "STOPPED";
+  /** STOPPED once StopTask asked for it (the container may still be shutting down). */
+  desiredStatus: "RUNNING" | "STOPPED";
   stoppedAt?: number;
   exitCode?: number | null;
   stoppedReason?: string;
+  stopCode?: "TaskFailedToStart" | "EssentialContainerExited" | "UserInitiated";
   /** Last lines the container wrote to stderr, for the failure cause. */
   readonly stderrTail: string[];
   /** What the local run could not do as Fargate does (e.g. switch to the container's user without root). */
@@ -133,6 +145,8 @@ export class EcsRuntime extends EventEmitter {
   private readonly images = new Map<string, ImageSpec>();
   private readonly builds = new Map<string, Promise<BuiltImage>>();
   private readonly processes = new Map<string, ChildProcess>();
+  /** Milliseconds between StopTask's SIGTERM and SIGKILL, per running task. */
+  private readonly stopTimeouts = new Map<string, number>();
   /** Running tasks by id, for the agent endpoints (metadata, credentials). */
   private readonly agents = new Map<string, { task: TaskRecord; container: ContainerDefinition; taskRole?: Principal; td: TaskDefinitionSpec }>();
   private store?: CodeStore;
@@ -238,7 +252,12 @@ export class EcsRuntime extends EventEmitter {
       family: td.family,
       startedBy: input.StartedBy,
       startedAt: Date.now(),
+      containerName: container.name,
+      cpu: td.cpu,
+      memory: td.memory,
+      overrides: input.Overrides ?? {},
       lastStatus: "PROVISIONING",
+      desiredStatus: "RUNNING",
       stderrTail: [],
       notes: [],
       stopped: new Promise<TaskRecord>((resolve) => (settle = resolve)),
@@ -249,6 +268,10 @@ export class EcsRuntime extends EventEmitter {
     void (async () => {
       try {
         const built = await this.build(image);
+        if (task.desiredStatus === "STOPPED") {
+          this.stop(task, null, task.stoppedReason ?? "Task stopped by user", settle, "UserInitiated");
+          return;
+        }
         const startup = this.options.startupSeconds ?? 60;
         if (startup > 0) hooks.onTimeSkipped?.(startup * 1000, `Fargate start-up (provisioning, image pull: ${startup} s)`);
         const taskRole = td.taskRoleArn ? this.options.principals.issue("ecs-task", td.family, td.taskRoleArn) : undefined;
@@ -314,18 +337,23 @@ export class EcsRuntime extends EventEmitter {
               return true;
             })
           : undefined;
-        child.on("error", (err) => this.stop(task, null, `CannotStartContainerError: ${err.message}`, settle));
+        child.on("error", (err) => this.stop(task, null, `CannotStartContainerError: ${err.message}`, settle, "TaskFailedToStart"));
+        this.stopTimeouts.set(task.taskArn, (container.stopTimeout ?? 30) * 1000);
         child.on("exit", (code, signal) => {
           sampler?.stop();
           this.agents.delete(taskId);
           // A container killed by a signal exits with 128 + the signal's number, as ECS reports it (SIGKILL → 137).
           const exitCode = code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : null);
+          if (task.desiredStatus === "STOPPED" && !killedForMemory) {
+            this.stop(task, exitCode, task.stoppedReason ?? "Task stopped by user", settle, "UserInitiated");
+            return;
+          }
           const reason = killedForMemory ? "OutOfMemoryError: Container killed due to memory usage" : signal ? `Essential container in task exited (signal ${signal})` : "Essential container in task exited";
           this.stop(task, exitCode, reason, settle);
         });
         this.injectFault(task, JSON.stringify(override?.Environment ?? []), child, hooks);
       } catch (err) {
-        this.stop(task, null, `CannotPullContainerError: image build failed: ${(err as Error).message}`, settle);
+        this.stop(task, null, `CannotPullContainerError: image build failed: ${(err as Error).message}`, settle, "TaskFailedToStart");
       }
     })();
     return task;
@@ -364,10 +392,33 @@ export class EcsRuntime extends EventEmitter {
     child.once("exit", () => this.off("line", watch));
   }
 
-  private stop(task: TaskRecord, exitCode: number | null, reason: string, settle: (t: TaskRecord) => void): void {
+  /**
+   * ECS StopTask: the container gets SIGTERM, and SIGKILL after its `stopTimeout` (30 s by default on Fargate) if it
+   * is still running; the task stops with stop code UserInitiated and the given reason. A task still provisioning
+   * stops before its container starts. Undefined for a task this runtime never ran.
+   */
+  stopTask(taskArn: string, reason = "Task stopped by user"): TaskRecord | undefined {
+    const task = this.tasks.find((t) => t.taskArn === taskArn);
+    if (!task || task.lastStatus === "STOPPED" || task.desiredStatus === "STOPPED") return task;
+    task.desiredStatus = "STOPPED";
+    task.stoppedReason = reason;
+    const child = this.processes.get(taskArn);
+    if (child) {
+      // A frozen container (a test's hang) cannot act on SIGTERM until it runs again.
+      child.kill("SIGCONT");
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), this.stopTimeouts.get(taskArn) ?? 30_000).unref();
+    }
+    return task;
+  }
+
+  private stop(task: TaskRecord, exitCode: number | null, reason: string, settle: (t: TaskRecord) => void, stopCode: NonNullable<TaskRecord["stopCode"]> = "EssentialContainerExited"): void {
     if (task.lastStatus === "STOPPED") return;
     this.processes.delete(task.taskArn);
+    this.stopTimeouts.delete(task.taskArn);
     task.lastStatus = "STOPPED";
+    task.desiredStatus = "STOPPED";
+    task.stopCode = stopCode;
     task.stoppedAt = Date.now();
     task.exitCode = exitCode;
     task.stoppedReason = reason;
@@ -382,13 +433,13 @@ export class EcsRuntime extends EventEmitter {
       ClusterArn: task.clusterArn,
       TaskDefinitionArn: task.taskDefinitionArn,
       LastStatus: task.lastStatus,
-      DesiredStatus: "STOPPED",
+      DesiredStatus: task.desiredStatus,
       LaunchType: "FARGATE",
       StartedBy: task.startedBy,
       StartedAt: task.startedAt,
       StoppedAt: task.stoppedAt,
       StoppedReason: task.stoppedReason,
-      StopCode: task.lastStatus === "STOPPED" ? "EssentialContainerExited" : undefined,
+      StopCode: task.stopCode,
       Containers: [{ ExitCode: task.exitCode ?? undefined, LastStatus: task.lastStatus }],
     };
   }

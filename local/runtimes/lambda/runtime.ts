@@ -5,6 +5,15 @@ import { keepLog, LogLine, onLines } from "../log-lines";
 import { Principal, PrincipalRegistry } from "../../iam/principals";
 import { ExecutionEnvironment, InvocationOutcome } from "./environment";
 
+/** A function alias (`aws:lambda/alias:Alias`). */
+export interface AliasSpec {
+  readonly functionName: string;
+  readonly name: string;
+  /** The version the alias points to. */
+  readonly functionVersion: string;
+  readonly description?: string;
+}
+
 /** What the runtime needs of a deployed function; all of it comes from the `aws:lambda/function:Function` inputs. */
 export interface FunctionSpec {
   readonly name: string;
@@ -25,6 +34,13 @@ export interface FunctionSpec {
   readonly applicationLogLevel?: string;
   /** Concurrency reserved for the function; invocations beyond it are throttled as in AWS. */
   readonly reservedConcurrency?: number;
+  /** What GetFunctionConfiguration reports and the runtime does not use. */
+  readonly description?: string;
+  readonly architectures?: readonly string[];
+  readonly tracingMode?: string;
+  readonly tags?: Record<string, string>;
+  /** When the program registered it, epoch ms. */
+  readonly lastModified?: number;
 }
 
 export interface LambdaError {
@@ -155,7 +171,7 @@ export interface LambdaRuntimeOptions {
  */
 export class LambdaRuntime extends EventEmitter {
   private readonly pools = new Map<string, Pool>();
-  private readonly aliases = new Map<string, string>();
+  private readonly aliases = new Map<string, AliasSpec>();
   readonly invocations: InvocationRecord[] = [];
   readonly logs: LogLine[] = [];
   /** Injected failures (tests); the first matching rule with attempts left applies. */
@@ -175,8 +191,13 @@ export class LambdaRuntime extends EventEmitter {
     this.options.principals.issue("lambda", spec.name, spec.roleArn);
   }
 
-  registerAlias(functionName: string, alias: string): void {
-    this.aliases.set(`${functionName}:${alias}`, functionName);
+  registerAlias(spec: AliasSpec): void {
+    this.aliases.set(`${spec.functionName}:${spec.name}`, spec);
+  }
+
+  /** The aliases of a function, by name. */
+  aliasesOf(functionName: string): AliasSpec[] {
+    return [...this.aliases.values()].filter((a) => a.functionName === functionName).sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /** The execution environments a function has now (process id, whether busy or frozen): for tests and reports. */

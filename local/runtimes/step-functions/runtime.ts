@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from "aws-local-stepfunctions";
 import { LocalClock, TaskWindow } from "../../clock";
 import { EcsRuntime, RunTaskInput, TaskRecord } from "../ecs/runtime";
 import { InvokeResult, LambdaRuntime } from "../lambda/runtime";
@@ -9,6 +8,22 @@ import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../../program/resource-state";
 import { Access, ServiceError } from "../../services/errors";
 import { LocalSns } from "../../services/sns";
 import { LocalSqs } from "../../services/sqs";
+import {
+  checkPayloadSize,
+  currentRunScope,
+  DATA_LIMIT_BYTES,
+  ExecutionAbortedError,
+  ExecutionError,
+  ExecutionTimeoutError,
+  named,
+  StateMachine,
+  type StateMachineDefinition,
+  StatesTimeoutError,
+  withRunScope,
+} from "./engine";
+import { ExecutionHistory, type HistoryEvent, payload, RunHistory } from "./history";
+
+export { named } from "./engine";
 
 /**
  * Step Functions: each state machine's own definition executed by aws-local-stepfunctions. The library runs the
@@ -25,6 +40,13 @@ export interface StateMachineSpec {
   readonly definition: StateMachineDefinition;
   readonly roleArn: string;
   readonly type: "STANDARD" | "EXPRESS";
+  /** The resource's tags, as ListTagsForResource returns them. */
+  readonly tags?: Record<string, string>;
+  /** The resource's `loggingConfiguration` input (level, includeExecutionData, logDestination). */
+  readonly loggingConfiguration?: { readonly level?: string; readonly includeExecutionData?: boolean; readonly logDestination?: string };
+  readonly tracingEnabled?: boolean;
+  /** When the program registered it (CreateStateMachine's creationDate), epoch ms. */
+  readonly creationDate?: number;
 }
 
 export interface TraceEntry {
@@ -46,6 +68,8 @@ export interface ExecutionRecord {
   readonly name: string;
   status: ExecutionStatus;
   readonly input: unknown;
+  /** The input as StartExecution received it: a second start with the same name must send the same text. */
+  readonly inputText: string;
   output?: unknown;
   error: { error: string; cause: string | null } | null;
   readonly startDate: number;
@@ -53,9 +77,14 @@ export interface ExecutionRecord {
   /** State names entered, in order; a retried state appears once more per retry. */
   readonly path: string[];
   readonly trace: TraceEntry[];
+  /** The events GetExecutionHistory returns. */
+  readonly history: ExecutionHistory;
   /** Resolves when the execution has ended. */
   readonly done: Promise<ExecutionRecord>;
 }
+
+/** An ended execution as `--persist` keeps it: the record without its promise, and its history's events. */
+export type SavedExecution = Omit<ExecutionRecord, "history" | "done"> & { readonly events: HistoryEvent[] };
 
 type TaskState = {
   Type: "Task";
@@ -84,8 +113,6 @@ interface TokenEntry {
   close(): void;
 }
 
-/** Above this, a state's input or output fails the execution with States.DataLimitExceeded (256 KiB in AWS). */
-const DATA_LIMIT_BYTES = 256 * 1024;
 
 export interface SfnRuntimeOptions {
   readonly region: string;
@@ -102,10 +129,14 @@ export interface SfnRuntimeOptions {
 
 export class SfnRuntime extends EventEmitter {
   private readonly machines = new Map<string, StateMachineSpec>();
-  private readonly engines = new Map<string, StateMachine>();
+  private readonly engines = new Map<string, InstanceType<typeof StateMachine>>();
   readonly executions = new Map<string, ExecutionRecord>();
   private readonly tokens = new Map<string, TokenEntry>();
   private readonly aborts = new Map<string, () => void>();
+  /** StopExecution's error and cause, until the execution has recorded its end. */
+  private readonly stopRequests = new Map<string, { error?: string; cause?: string }>();
+  /** ECS tasks each execution started with runTask.sync and still waits for: StopExecution stops them. */
+  private readonly syncTasks = new Map<string, Set<TaskRecord>>();
 
   constructor(private readonly options: SfnRuntimeOptions) {
     super();
@@ -132,14 +163,26 @@ export class SfnRuntime extends EventEmitter {
     return this.machines.get(ref) ?? [...this.machines.values()].find((m) => m.name === ref);
   }
 
-  startExecution(stateMachineArn: string, input: unknown, name?: string): ExecutionRecord {
+  /**
+   * StartExecution: `inputText` is the input as the caller sent it (JSON text; the JSON of `input` when omitted).
+   * Names and repeated starts as AWS handles them (API_StartExecution): a name is 1–80 characters without white space,
+   * brackets, wildcards, `" # % \ ^ | ~ \` $ & , ; : /` or control characters (InvalidName otherwise); the same name
+   * again while that execution runs, with the same input, answers with the running execution (Standard workflows:
+   * StartExecution is idempotent), with another input — or once it has ended — ExecutionAlreadyExists.
+   */
+  startExecution(stateMachineArn: string, input: unknown, name?: string, inputText = JSON.stringify(input ?? {})): ExecutionRecord {
     const spec = this.machines.get(stateMachineArn);
     if (!spec) throw new ServiceError("StateMachineDoesNotExist", `State Machine Does Not Exist: '${stateMachineArn}'`, 400);
+    if (name !== undefined) validateExecutionName(name);
     const executionName = name ?? randomUUID();
     const executionArn = `arn:${LOCAL_PARTITION}:states:${this.options.region}:${LOCAL_ACCOUNT}:execution:${spec.name}:${executionName}`;
-    if (this.executions.has(executionArn)) throw new ServiceError("ExecutionAlreadyExists", `Execution Already Exists: '${executionArn}'`, 400);
+    const existing = this.executions.get(executionArn);
+    if (existing) {
+      if (existing.status === "RUNNING" && spec.type === "STANDARD" && existing.inputText === inputText) return existing;
+      throw new ServiceError("ExecutionAlreadyExists", `Execution Already Exists: '${executionArn}'`, 400);
+    }
     // StartExecution's `input` is limited to 262144 characters: AWS refuses the call (nothing runs, nothing is written).
-    const inputSize = Buffer.byteLength(JSON.stringify(input ?? {}));
+    const inputSize = Buffer.byteLength(inputText);
     if (inputSize > DATA_LIMIT_BYTES) {
       throw new ServiceError("ValidationException", `1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${DATA_LIMIT_BYTES} (got ${inputSize})`, 400);
     }
@@ -152,10 +195,12 @@ export class SfnRuntime extends EventEmitter {
       name: executionName,
       status: "RUNNING",
       input,
+      inputText,
       error: null,
       startDate: Date.now(),
       path: [],
       trace: [],
+      history: new ExecutionHistory(),
       done: new Promise<ExecutionRecord>((resolve) => (finish = resolve)),
     };
     this.executions.set(executionArn, record);
@@ -165,14 +210,10 @@ export class SfnRuntime extends EventEmitter {
   }
 
   private async run(spec: StateMachineSpec, record: ExecutionRecord, principal: Principal): Promise<void> {
-    const timeoutErrorClass = await statesTimeoutErrorClass();
     const issued = new Set<string>();
     const tasks = collectStates(spec.definition).filter(([, s]) => s.Type === "Task") as Array<[string, TaskState]>;
     const taskResourceLocalHandlers = Object.fromEntries(
-      tasks.map(([stateName, state]) => [
-        stateName,
-        (input: unknown) => this.runTask({ record, principal, stateName, state, input, issued, timeoutErrorClass }),
-      ]),
+      tasks.map(([stateName, state]) => [stateName, (input: unknown) => this.runTask({ record, principal, stateName, state, input, issued })]),
     );
     const scale = this.options.clock.timeScale;
     const retryIntervalOverrides: Record<string, number[]> = {};
@@ -183,8 +224,9 @@ export class SfnRuntime extends EventEmitter {
         if (state.Type === "Wait" && typeof state.Seconds === "number") waitTimeOverrides[name] = this.options.clock.scaled(state.Seconds * 1000);
       }
     }
+    const startTime = new Date(record.startDate).toISOString();
     const context = {
-      Execution: { Id: record.executionArn, Name: record.name, RoleArn: spec.roleArn },
+      Execution: { Id: record.executionArn, Name: record.name, RoleArn: spec.roleArn, RedriveCount: 0 },
       StateMachine: { Id: spec.arn, Name: spec.name },
       // The library evaluates `$$.Task.Token` against this object while it builds the Task's input; each read
       // issues a token, and the Task handler claims the one that ended up in its input.
@@ -196,35 +238,75 @@ export class SfnRuntime extends EventEmitter {
         },
       },
     };
-    const execution = this.engines.get(spec.arn)!.run(record.input as never, {
-      overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as never, retryIntervalOverrides, waitTimeOverrides },
-      context: context as never,
-    });
+    record.history.add("ExecutionStarted", 0, { input: record.inputText, inputDetails: { truncated: false }, roleArn: spec.roleArn });
+    const root = record.history.root();
+    const execution = withRunScope({ observer: root, execution: { Input: record.input, StartTime: startTime } }, () =>
+      this.engines.get(spec.arn)!.run(record.input as never, {
+        overrides: { taskResourceLocalHandlers: taskResourceLocalHandlers as never, retryIntervalOverrides, waitTimeOverrides },
+        context: context as never,
+      }),
+    );
     this.aborts.set(record.executionArn, execution.abort);
     const events = this.consumeEvents(record, execution.eventLogs);
     try {
       record.output = await execution.result;
       record.status = "SUCCEEDED";
+      root.event("ExecutionSucceeded", { output: payload(record.output), outputDetails: { truncated: false } });
     } catch (err) {
       if (err instanceof ExecutionTimeoutError) {
         record.status = "TIMED_OUT";
         record.error = { error: "States.Timeout", cause: null };
+        root.event("ExecutionTimedOut", { error: "States.Timeout" });
       } else if (err instanceof ExecutionAbortedError) {
         record.status = "ABORTED";
+        const stop = this.stopRequests.get(record.executionArn);
+        record.error = stop && (stop.error !== undefined || stop.cause !== undefined) ? { error: stop.error ?? "", cause: stop.cause ?? null } : null;
+        // Recorded on AWS with previousEventId 0: a stop is not caused by the execution's own events. StopExecution
+        // has recorded it already; this is a cloud stopping with the execution still running.
+        record.history.add("ExecutionAborted", 0);
       } else {
         record.status = "FAILED";
         const cause = err instanceof ExecutionError ? (err.cause as Error) : (err as Error);
         const defaultFailCause = cause?.constructor?.name === "FailStateError" && cause.message === "Execution failed because of a Fail state";
         record.error = { error: cause?.name ?? "States.Runtime", cause: defaultFailCause ? null : (cause?.message ?? null) };
+        root.event("ExecutionFailed", { error: record.error.error, ...(record.error.cause !== null ? { cause: record.error.cause } : {}) });
       }
     } finally {
+      // Anything the execution's tasks report after this (a Lambda invocation that runs on after a stop) is not its history.
+      record.history.close();
       this.aborts.delete(record.executionArn);
+      this.stopRequests.delete(record.executionArn);
       record.stopDate = Date.now();
       for (const entry of this.tokens.values()) if (entry.execution === record && entry.status === "waiting") entry.close();
       // The event stream ends with the execution; bound the wait in case the library leaves it open.
       await Promise.race([events, new Promise((r) => setTimeout(r, 100))]);
       this.emit("execution-ended", record);
     }
+  }
+
+  /**
+   * StopExecution: the execution ends ABORTED now. What it was waiting for is let go as Step Functions lets it go
+   * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StopExecution.html, and as observed:
+   * https://stackoverflow.com/q/45596276): a Lambda invocation in progress runs to its end in its environment and its
+   * result is dropped; its task tokens are closed, so a later SendTaskSuccess/Failure/Heartbeat answers TaskTimedOut
+   * (a worker learns it at its next heartbeat, as the export worker does, and stops); an ECS task started with
+   * `runTask.sync` is stopped (the .sync integration's policy includes ecs:StopTask for this), one started with a task
+   * token is not — Step Functions cannot tell which task holds the token.
+   */
+  stopExecution(executionArn: string, error?: string, cause?: string): ExecutionRecord {
+    const record = this.requireExecution(executionArn);
+    if (record.status !== "RUNNING") return record;
+    this.stopRequests.set(record.executionArn, { error, cause });
+    // The history ends at the stop: what the aborted states report while they unwind is not recorded.
+    record.history.add("ExecutionAborted", 0, { ...(error !== undefined ? { error } : {}), ...(cause !== undefined ? { cause } : {}) });
+    record.history.close();
+    // Aborted before its tasks are let go, so that no Catch or Retry of the execution acts on their ending.
+    this.aborts.get(record.executionArn)?.();
+    for (const entry of this.tokens.values()) if (entry.execution === record && entry.status === "waiting") entry.close();
+    for (const task of this.syncTasks.get(record.executionArn) ?? []) {
+      this.options.ecs.stopTask(task.taskArn, "Task stopped by AWS Step Functions: the execution was stopped (StopExecution)");
+    }
+    return record;
   }
 
   private async consumeEvents(record: ExecutionRecord, events: AsyncGenerator<any>): Promise<void> {
@@ -261,25 +343,20 @@ export class SfnRuntime extends EventEmitter {
     this.emit("trace", record, entry);
   }
 
-  private async runTask(args: {
-    record: ExecutionRecord;
-    principal: Principal;
-    stateName: string;
-    state: TaskState;
-    input: unknown;
-    issued: Set<string>;
-    timeoutErrorClass: new () => Error;
-  }): Promise<unknown> {
+  private async runTask(args: { record: ExecutionRecord; principal: Principal; stateName: string; state: TaskState; input: unknown; issued: Set<string> }): Promise<unknown> {
     const { record, principal, stateName, state, input, issued } = args;
     const resource = state.Resource;
     const waitForToken = resource.endsWith(".waitForTaskToken");
     const token = waitForToken ? findToken(input, issued) : undefined;
     issued.clear();
+    const events = taskEvents(currentRunScope()?.observer as RunHistory | undefined, resource, state, input, this.options.region);
     if (waitForToken && !token) {
-      throw named("States.Runtime", `The state ${stateName} uses .waitForTaskToken but its Parameters do not pass $$.Task.Token`, { catchable: false });
+      const error = named("States.Runtime", `The state ${stateName} uses .waitForTaskToken but its Parameters do not pass $$.Task.Token`, { catchable: false });
+      events.failed(error);
+      throw error;
     }
     const log = (kind: TraceEntry["kind"], detail: string) => this.trace(record, { t: Date.now() - record.startDate, kind, state: stateName, detail });
-    const tokenWait = token ? this.waitForToken(record, stateName, token, state, args.timeoutErrorClass) : undefined;
+    const tokenWait = token ? this.waitForToken(record, stateName, token, state) : undefined;
     // TimeoutSeconds runs from when the work starts: a Lambda invocation waiting for a free local execution
     // environment has not started (in AWS it would have). Token waits time out on their own timer.
     let timer: NodeJS.Timeout | undefined;
@@ -288,37 +365,46 @@ export class SfnRuntime extends EventEmitter {
       state.TimeoutSeconds && !tokenWait
         ? new Promise<never>((_, reject) => {
             startClock = () => {
-              timer ??= setTimeout(() => reject(Object.assign(new args.timeoutErrorClass(), { message: "" })), state.TimeoutSeconds! * 1000);
+              timer ??= setTimeout(() => reject(Object.assign(new StatesTimeoutError(), { message: "" })), state.TimeoutSeconds! * 1000);
             };
           })
         : undefined;
     const bounded = <T>(work: Promise<T>): Promise<T> => (timeout ? Promise.race([work, timeout]) : work);
+    const started = () => {
+      events.started();
+      startClock();
+    };
     try {
       let result: unknown;
       const base = resource.replace(/\.(waitForTaskToken|sync(:2)?)$/, "");
       if (/^arn:[^:]+:lambda:/.test(resource) || base.endsWith(":::lambda:invoke")) {
-        result = await bounded(this.invokeLambda({ record, principal, stateName, resource, input, timeoutErrorClass: args.timeoutErrorClass, log, onStart: () => startClock() }));
+        result = await bounded(this.invokeLambda({ record, principal, stateName, resource, input, log, onStart: started }));
       } else if (base.endsWith(":::ecs:runTask")) {
-        startClock();
+        started();
         result = await bounded(this.runEcsTask({ record, principal, resource, input, token, log }));
       } else if (base.endsWith(":::sqs:sendMessage")) {
+        started();
         result = this.sqsSendMessage(principal, input as Record<string, unknown>, log);
       } else if (base.endsWith(":::sns:publish")) {
+        started();
         result = this.snsPublish(principal, input as Record<string, unknown>, log);
       } else if (/:::dynamodb:(getItem|putItem|updateItem|deleteItem)$/.test(base)) {
-        startClock();
+        started();
         result = await bounded(this.dynamodb(principal, base.split(":").pop()!, input as Record<string, unknown>, log));
       } else {
         throw named("States.Runtime", `The local cloud does not implement the Task resource ${resource}`, { catchable: false });
       }
       if (tokenWait) {
+        events.submitted(result);
         log("token", `waiting for task token (heartbeat ${state.HeartbeatSeconds ?? "none"} s)`);
         result = await tokenWait.promise;
       }
-      checkSize(stateName, result);
+      checkPayloadSize(stateName, result);
+      events.succeeded(result);
       return result;
     } catch (err) {
       tokenWait?.entry.close();
+      events.failed(err as Error);
       throw err;
     } finally {
       clearTimeout(timer);
@@ -331,7 +417,6 @@ export class SfnRuntime extends EventEmitter {
     stateName: string;
     resource: string;
     input: unknown;
-    timeoutErrorClass: new () => Error;
     log: (kind: TraceEntry["kind"], detail: string) => void;
     onStart: () => void;
   }): Promise<unknown> {
@@ -416,7 +501,14 @@ export class SfnRuntime extends EventEmitter {
     const mode = args.resource.endsWith(".sync") ? "sync" : args.token ? "token" : "fire";
     if (mode === "fire") return { Tasks: [ecs.describe(task)], Failures: [] };
     if (mode === "sync") {
-      await task.stopped;
+      const running = this.syncTasks.get(args.record.executionArn) ?? new Set<TaskRecord>();
+      this.syncTasks.set(args.record.executionArn, running.add(task));
+      try {
+        await task.stopped;
+      } finally {
+        running.delete(task);
+        if (!running.size) this.syncTasks.delete(args.record.executionArn);
+      }
       args.log("ecs", `task ${task.taskId.slice(0, 8)} stopped: exit ${task.exitCode ?? "none"} (${task.stoppedReason})`);
       if (task.exitCode !== 0) throw named("States.TaskFailed", JSON.stringify(ecs.describe(task)));
       return ecs.describe(task);
@@ -429,7 +521,8 @@ export class SfnRuntime extends EventEmitter {
       args.log("ecs", `task ${task.taskId.slice(0, 8)} stopped: exit ${task.exitCode ?? "none"} (${task.stoppedReason})${task.stderrTail.length ? `; last stderr: ${short(task.stderrTail.slice(-3).join(" | "))}` : ""}`);
       if (entry?.status === "waiting") onTimeSkipped(Number.POSITIVE_INFINITY, "the task stopped without reporting on its token, and nothing else can");
     });
-    return undefined;
+    // What RunTask answered: the history's TaskSubmitted output.
+    return { Tasks: [ecs.describe(task)], Failures: [] };
   }
 
   /**
@@ -493,7 +586,7 @@ export class SfnRuntime extends EventEmitter {
    * from now, on wall time plus the time the local cloud skips for the task (clock.ts). Both expire as AWS reports
    * them: `States.Timeout` (Catch/Retry on `States.HeartbeatTimeout` match a heartbeat expiry too, see asEngineRuns).
    */
-  private waitForToken(record: ExecutionRecord, stateName: string, token: string, state: TaskState, timeoutErrorClass: new () => Error): { promise: Promise<unknown>; entry: TokenEntry } {
+  private waitForToken(record: ExecutionRecord, stateName: string, token: string, state: TaskState): { promise: Promise<unknown>; entry: TokenEntry } {
     let resolve!: (v: unknown) => void;
     let reject!: (e: Error) => void;
     const promise = new Promise<unknown>((res, rej) => {
@@ -503,7 +596,7 @@ export class SfnRuntime extends EventEmitter {
     promise.catch(() => undefined);
     const expire = (which: "heartbeat" | "timeout") => () => {
       this.trace(record, { t: Date.now() - record.startDate, kind: "token", state: stateName, detail: which === "heartbeat" ? `no heartbeat for ${state.HeartbeatSeconds} s (HeartbeatSeconds)` : `TimeoutSeconds (${state.TimeoutSeconds} s) reached` });
-      entry.reject(Object.assign(new timeoutErrorClass(), { message: "" }));
+      entry.reject(Object.assign(new StatesTimeoutError(), { message: "" }));
     };
     const heartbeat = state.HeartbeatSeconds ? new TaskWindow(state.HeartbeatSeconds * 1000, expire("heartbeat")) : undefined;
     const timeout = state.TimeoutSeconds ? new TaskWindow(state.TimeoutSeconds * 1000, expire("timeout")) : undefined;
@@ -537,91 +630,45 @@ export class SfnRuntime extends EventEmitter {
         first?.skipToEnd();
       },
       close: () => {
-        if (entry.status === "waiting") entry.status = "closed";
+        if (entry.status !== "waiting") return;
+        entry.status = "closed";
         clear();
+        // Settles the Task for the library, which otherwise keeps its own Task timer (2,000,000 s) alive after a stop.
+        reject(named("States.Runtime", "the execution ended while the task waited for its token"));
       },
     };
     this.tokens.set(token, entry);
     return { promise, entry };
   }
 
-  /** The IAM view of a Step Functions API call. */
-  describe(operation: string, input: Record<string, any>): Access[] {
-    const action = `states:${operation}`;
-    switch (operation) {
-      case "SendTaskSuccess":
-      case "SendTaskFailure":
-      case "SendTaskHeartbeat":
-        // These act on a task token and have no resource type: IAM evaluates them against "*".
-        return [{ action, resource: "*" }];
-      case "StartExecution":
-      case "StartSyncExecution":
-      case "DescribeStateMachine":
-      case "ListExecutions":
-        return [{ action, resource: String(input.stateMachineArn ?? "*") }];
-      default:
-        return [{ action, resource: String(input.executionArn ?? "*") }];
+  /** SendTaskSuccess: the waiting task ends with `outputText` (JSON, at most 256 KiB) as its result. */
+  sendTaskSuccess(token: unknown, outputText: unknown): void {
+    const entry = this.requireToken(token);
+    let output: unknown;
+    try {
+      output = JSON.parse(String(outputText));
+    } catch {
+      throw new ServiceError("InvalidOutput", "Invalid output: not valid JSON", 400);
     }
+    if (Buffer.byteLength(String(outputText)) > DATA_LIMIT_BYTES) throw new ServiceError("InvalidOutput", `Invalid output: exceeds the maximum size of ${DATA_LIMIT_BYTES} bytes`, 400);
+    this.trace(entry.execution, { t: Date.now() - entry.execution.startDate, kind: "token", state: entry.stateName, detail: "SendTaskSuccess" });
+    entry.resolve(output);
   }
 
-  /** The Step Functions API (AWS JSON 1.0), as the front door serves it. */
-  async api(operation: string, input: Record<string, any>, _principal: Principal): Promise<unknown> {
-    switch (operation) {
-      case "StartExecution": {
-        const exec = this.startExecution(String(input.stateMachineArn ?? ""), parseInput(input.input), input.name);
-        return { executionArn: exec.executionArn, startDate: exec.startDate / 1000 };
-      }
-      case "StartSyncExecution": {
-        const exec = await this.startExecution(String(input.stateMachineArn ?? ""), parseInput(input.input), input.name).done;
-        return { ...this.describeExecution(exec), billingDetails: { billedDurationInMilliseconds: (exec.stopDate ?? 0) - exec.startDate } };
-      }
-      case "DescribeExecution":
-        return this.describeExecution(this.requireExecution(input.executionArn));
-      case "StopExecution": {
-        const exec = this.requireExecution(input.executionArn);
-        this.aborts.get(exec.executionArn)?.();
-        exec.error = { error: input.error ?? "", cause: input.cause ?? null };
-        return { stopDate: Date.now() / 1000 };
-      }
-      case "ListExecutions": {
-        const list = [...this.executions.values()].filter((e) => e.stateMachineArn === input.stateMachineArn && (!input.statusFilter || e.status === input.statusFilter));
-        return { executions: list.map((e) => ({ executionArn: e.executionArn, stateMachineArn: e.stateMachineArn, name: e.name, status: e.status, startDate: e.startDate / 1000, stopDate: e.stopDate ? e.stopDate / 1000 : undefined })) };
-      }
-      case "DescribeStateMachine": {
-        const sm = this.machines.get(String(input.stateMachineArn ?? ""));
-        if (!sm) throw new ServiceError("StateMachineDoesNotExist", `State Machine Does Not Exist: '${input.stateMachineArn}'`, 400);
-        return { stateMachineArn: sm.arn, name: sm.name, status: "ACTIVE", definition: JSON.stringify(sm.definition), roleArn: sm.roleArn, type: sm.type, creationDate: 0 };
-      }
-      case "SendTaskSuccess": {
-        const entry = this.requireToken(input.taskToken);
-        let output: unknown;
-        try {
-          output = JSON.parse(String(input.output));
-        } catch {
-          throw new ServiceError("InvalidOutput", "Invalid output: not valid JSON", 400);
-        }
-        if (Buffer.byteLength(String(input.output)) > DATA_LIMIT_BYTES) throw new ServiceError("InvalidOutput", "Invalid output: exceeds the maximum size of 262144 bytes", 400);
-        this.trace(entry.execution, { t: Date.now() - entry.execution.startDate, kind: "token", state: entry.stateName, detail: "SendTaskSuccess" });
-        entry.resolve(output);
-        return {};
-      }
-      case "SendTaskFailure": {
-        const entry = this.requireToken(input.taskToken);
-        this.trace(entry.execution, { t: Date.now() - entry.execution.startDate, kind: "token", state: entry.stateName, detail: `SendTaskFailure ${input.error ?? ""}` });
-        entry.reject(named(input.error ?? "", input.cause ?? ""));
-        return {};
-      }
-      case "SendTaskHeartbeat": {
-        const entry = this.requireToken(input.taskToken);
-        entry.heartbeats++;
-        entry.touch();
-        // Listeners run before the caller gets its answer: a test may act on the task at this exact point.
-        this.emit("heartbeat", entry.execution, entry.stateName, entry.heartbeats, entry.token);
-        return {};
-      }
-      default:
-        throw new ServiceError("UnknownOperationException", `The local Step Functions does not implement ${operation}`, 400);
-    }
+  /** SendTaskFailure: the waiting task fails with the caller's error and cause. */
+  sendTaskFailure(token: unknown, error?: string, cause?: string): void {
+    const entry = this.requireToken(token);
+    this.trace(entry.execution, { t: Date.now() - entry.execution.startDate, kind: "token", state: entry.stateName, detail: `SendTaskFailure ${error ?? ""}` });
+    entry.reject(named(error ?? "", cause ?? ""));
+  }
+
+  /** SendTaskHeartbeat: the task's heartbeat window starts again. */
+  sendTaskHeartbeat(token: unknown): void {
+    const entry = this.requireToken(token);
+    entry.heartbeats++;
+    entry.touch();
+    // Listeners run before the caller gets its answer: a test may act on the task at this exact point.
+    this.emit("heartbeat", entry.execution, entry.stateName, entry.heartbeats, entry.token);
   }
 
   /**
@@ -643,32 +690,35 @@ export class SfnRuntime extends EventEmitter {
       .map((t) => ({ token: t.token, stateName: t.stateName, status: t.status, heartbeats: t.heartbeats }));
   }
 
+  /**
+   * The task a token names, while it waits. A token whose task has ended — timed out, reported, or closed with its
+   * execution (StopExecution included) — answers TaskTimedOut: "the task token has either expired or the task
+   * associated with the token has already been closed" (API_SendTaskSuccess). TaskDoesNotExist is for activities.
+   */
   private requireToken(token: unknown): TokenEntry {
     const entry = typeof token === "string" ? this.tokens.get(token) : undefined;
     if (!entry) throw new ServiceError("InvalidToken", "Invalid Token: 'Invalid token'", 400);
-    if (entry.status === "timed-out") throw new ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'", 400);
-    if (entry.status !== "waiting") throw new ServiceError("TaskDoesNotExist", "Task Does Not Exist: 'Provided task does not exist anymore'", 400);
+    if (entry.status !== "waiting") throw new ServiceError("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'", 400);
     return entry;
   }
 
-  private requireExecution(arn: unknown): ExecutionRecord {
+  requireExecution(arn: unknown): ExecutionRecord {
     const exec = typeof arn === "string" ? this.executions.get(arn) : undefined;
     if (!exec) throw new ServiceError("ExecutionDoesNotExist", `Execution Does Not Exist: '${arn}'`, 400);
     return exec;
   }
 
-  describeExecution(e: ExecutionRecord): Record<string, unknown> {
-    return {
-      executionArn: e.executionArn,
-      stateMachineArn: e.stateMachineArn,
-      name: e.name,
-      status: e.status,
-      startDate: e.startDate / 1000,
-      ...(e.stopDate ? { stopDate: e.stopDate / 1000 } : {}),
-      input: JSON.stringify(e.input),
-      ...(e.status === "SUCCEEDED" ? { output: JSON.stringify(e.output) } : {}),
-      ...(e.error ? { error: e.error.error, ...(e.error.cause !== null ? { cause: e.error.cause } : {}) } : {}),
-    };
+  /** The executions that have ended, for `--persist` (a running one is aborted by `stop` first). */
+  savedExecutions(): SavedExecution[] {
+    return [...this.executions.values()].filter((e) => e.status !== "RUNNING").map(({ history, done: _done, ...e }) => ({ ...e, events: history.events }));
+  }
+
+  /** Executions kept from an earlier boot: described, listed and their history read as before; never run again. */
+  restoreExecutions(saved: readonly SavedExecution[]): void {
+    for (const { events, ...e } of saved) {
+      const record: ExecutionRecord = { ...e, history: ExecutionHistory.restored(events), done: Promise.resolve().then(() => record) };
+      this.executions.set(record.executionArn, record);
+    }
   }
 
   async stop(): Promise<void> {
@@ -738,12 +788,47 @@ function findToken(value: unknown, issued: Set<string>): string | undefined {
   return undefined;
 }
 
-/** An error as Step Functions sees it: `name` is the error, `message` the cause. */
-export function named(name: string, message: string, flags: { catchable?: boolean } = {}): Error {
-  const err = new Error(message);
-  err.name = name;
-  if (flags.catchable === false) Object.defineProperties(err, { isCatchable: { value: false }, isRetryable: { value: false } });
-  return err;
+/** Characters an execution name must not contain (API_StartExecution): white space, brackets, wildcards, specials, controls. */
+const FORBIDDEN_IN_NAMES = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f\ufffe\uffff\ud800-\udfff]/u;
+
+/** InvalidName unless `name` is a valid execution name (1–80 characters, none of the forbidden ones). */
+export function validateExecutionName(name: string): void {
+  if (name.length < 1 || name.length > 80 || FORBIDDEN_IN_NAMES.test(name)) throw new ServiceError("InvalidName", `Invalid Name: '${name}'`, 400);
+}
+
+/**
+ * The history events of one Task state's work, as Step Functions records them for its kind of resource: a Lambda
+ * function ARN as the Resource gives `LambdaFunctionScheduled/Started/Succeeded|Failed|TimedOut`, a service
+ * integration (`arn:aws:states:::service:action[.pattern]`) `TaskScheduled/Started/[Submitted/]Succeeded|Failed|TimedOut`
+ * with the integration's `resourceType` and `resource` (LocalStack's recorded histories, see history.ts).
+ */
+function taskEvents(run: RunHistory | undefined, resource: string, state: TaskState, input: unknown, region: string) {
+  const errorDetails = (err: Error) => ({ error: err.name, ...(err.message ? { cause: err.message } : {}) });
+  const limits = { ...(state.TimeoutSeconds ? { timeoutInSeconds: state.TimeoutSeconds } : {}), ...(state.HeartbeatSeconds ? { heartbeatInSeconds: state.HeartbeatSeconds } : {}) };
+  let started = false;
+  const once = (event: () => void) => () => {
+    if (started) return;
+    started = true;
+    event();
+  };
+  if (/^arn:[^:]+:lambda:/.test(resource)) {
+    run?.event("LambdaFunctionScheduled", { resource, input: payload(input), inputDetails: { truncated: false }, ...(state.TimeoutSeconds ? { timeoutInSeconds: state.TimeoutSeconds } : {}) });
+    return {
+      started: once(() => run?.event("LambdaFunctionStarted")),
+      submitted: (_output: unknown) => undefined,
+      succeeded: (output: unknown) => run?.event("LambdaFunctionSucceeded", { output: payload(output), outputDetails: { truncated: false } }),
+      failed: (err: Error) => run?.event(err instanceof StatesTimeoutError ? "LambdaFunctionTimedOut" : "LambdaFunctionFailed", errorDetails(err)),
+    };
+  }
+  const [, resourceType = "", action = resource] = /^arn:[^:]+:states:::([^:]+):(.+)$/.exec(resource) ?? [];
+  const common = { resourceType, resource: action };
+  run?.event("TaskScheduled", { ...common, region, parameters: payload(input), ...limits });
+  return {
+    started: once(() => run?.event("TaskStarted", common)),
+    submitted: (output: unknown) => run?.event("TaskSubmitted", { ...common, output: payload(output), outputDetails: { truncated: false } }),
+    succeeded: (output: unknown) => run?.event("TaskSucceeded", { ...common, output: payload(output), outputDetails: { truncated: false } }),
+    failed: (err: Error) => run?.event(err instanceof StatesTimeoutError ? "TaskTimedOut" : "TaskFailed", { ...common, ...errorDetails(err) }),
+  };
 }
 
 /** Per integration: the error Step Functions raises for a denied call, and the service, status and code in its cause. */
@@ -758,47 +843,6 @@ function exceptionName(code: string): string {
   return code.endsWith("Exception") ? code : `${code}Exception`;
 }
 
-function checkSize(stateName: string, result: unknown): void {
-  const size = Buffer.byteLength(JSON.stringify(result ?? null));
-  if (size > DATA_LIMIT_BYTES) {
-    throw named("States.DataLimitExceeded", `The state/task '${stateName}' returned a result with a size exceeding the maximum number of bytes service limit.`, { catchable: false });
-  }
-}
-
-function parseInput(input: unknown): unknown {
-  if (input === undefined || input === null || input === "") return {};
-  try {
-    return JSON.parse(String(input));
-  } catch {
-    throw new ServiceError("InvalidExecutionInput", "Invalid State Machine Execution Input: not valid JSON", 400);
-  }
-}
-
 function short(s: string): string {
   return s.length > 160 ? `${s.slice(0, 157)}...` : s;
-}
-
-let timeoutErrorClass: Promise<new () => Error> | undefined;
-
-/**
- * The library's own States.Timeout error class. Retry and Catch treat States.Timeout specially (States.TaskFailed
- * does not match it) by `instanceof` on a class the library does not export; a Lambda that ran out of time must be
- * that class, so it is taken from a one-state probe whose Task times out after 1 ms.
- */
-export function statesTimeoutErrorClass(): Promise<new () => Error> {
-  timeoutErrorClass ??= (async () => {
-    const probe = new StateMachine(
-      { StartAt: "Probe", States: { Probe: { Type: "Task", Resource: "arn:aws:lambda:us-east-1:000000000000:function:probe", TimeoutSeconds: 0.001, End: true } } } as StateMachineDefinition,
-      { validationOptions: { noValidate: true } },
-    );
-    const run = probe.run({}, { overrides: { taskResourceLocalHandlers: { Probe: () => new Promise(() => undefined) } } });
-    try {
-      await run.result;
-    } catch (err) {
-      const cause = (err as { cause?: Error }).cause;
-      if (cause?.name === "States.Timeout") return cause.constructor as new () => Error;
-    }
-    throw new Error("aws-local-stepfunctions did not raise States.Timeout from its probe");
-  })();
-  return timeoutErrorClass;
 }

@@ -37,11 +37,16 @@ export class LocalS3 {
     }
   });
 
-  constructor(private readonly region: string) {}
+  constructor(
+    private readonly region: string,
+    /** A folder to keep buckets and objects in across boots; a temporary one, removed on stop, without it. */
+    private readonly persistDirectory?: string,
+  ) {}
 
   async start(): Promise<void> {
-    this.directory = fs.mkdtempSync(path.join(os.tmpdir(), "local-s3-"));
-    this.server = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: this.directory, resetOnClose: true });
+    if (this.persistDirectory) fs.mkdirSync(this.persistDirectory, { recursive: true });
+    this.directory = this.persistDirectory ?? fs.mkdtempSync(path.join(os.tmpdir(), "local-s3-"));
+    this.server = new S3rver({ port: 0, address: "127.0.0.1", silent: true, directory: this.directory, resetOnClose: !this.persistDirectory });
     const { port } = await this.server.run();
     this.handler = this.server.callback();
     this.client = new S3Client({
@@ -56,11 +61,16 @@ export class LocalS3 {
     this.client?.destroy();
     await this.server?.close();
     this.server = undefined;
-    if (this.directory) fs.rmSync(this.directory, { recursive: true, force: true });
+    if (this.directory && !this.persistDirectory) fs.rmSync(this.directory, { recursive: true, force: true });
   }
 
   async createBucket(name: string): Promise<void> {
-    await this.client!.send(new CreateBucketCommand({ Bucket: name }));
+    try {
+      await this.client!.send(new CreateBucketCommand({ Bucket: name }));
+    } catch (err) {
+      // Kept from an earlier boot (--persist), with its objects.
+      if (!(this.persistDirectory && ["BucketAlreadyExists", "BucketAlreadyOwnedByYou"].includes((err as Error).name))) throw err;
+    }
     this.buckets.add(name);
   }
 
