@@ -282,6 +282,20 @@ export class LocalCloud {
     return out;
   }
 
+  /** Config values the local cloud sets over the stack file's (the options' overrides, the sandbox gateway's URL). */
+  private bootOverrides: Record<string, string> = {};
+
+  private configWith(base: StackConfig): StackConfig {
+    const overrides = this.bootOverrides;
+    return { ...base, values: { ...base.values, ...overrides }, notes: [...base.notes, ...Object.entries(overrides).map(([k, v]) => `${k}: overridden for the local cloud (${v})`)] };
+  }
+
+  /** The stack's config read again from its file, with the same overrides as at boot (serve --watch). */
+  reloadConfig(): StackConfig {
+    this.config = this.configWith(loadStackConfig({ projectDir: this.projectDir, stack: this.options.stack }));
+    return this.config;
+  }
+
   async boot(): Promise<void> {
     const o = this.options;
     const base = loadStackConfig({ projectDir: this.projectDir, stack: o.stack });
@@ -291,7 +305,8 @@ export class LocalCloud {
       this.gateway = await startPaymentGateway({ port: 0, apiKey: base.values[`${project}:${PAYMENT_GATEWAY_SECRET_KEY}`] ?? SANDBOX_API_KEY, hangMs: o.gatewayHangMs });
       overrides[`${project}:${PAYMENT_GATEWAY_URL_KEY}`] = this.gateway.url;
     }
-    this.config = { ...base, values: { ...base.values, ...overrides }, notes: [...base.notes, ...Object.entries(overrides).map(([k, v]) => `${k}: overridden for the local cloud (${v})`)] };
+    this.bootOverrides = overrides;
+    this.config = this.configWith(base);
     await Promise.all([this.dynamodb.start(), this.s3.start()]);
     await this.frontDoor.start(o.port ?? 0);
     const deployed = await deployProgramCached(this.provider, {

@@ -65,6 +65,11 @@ export class IamEnforcer {
     return this.overrides.get(roleName) ?? this.rolePolicies.filter((p) => p.roleName === roleName).map((p) => parsePolicy(p.document));
   }
 
+  /** Forgets every remembered decision: a role policy's document was replaced in place (serve --watch). */
+  policiesChanged(): void {
+    this.decisions.clear();
+  }
+
   /** The authorizer the principal registry calls before every request is served. */
   readonly authorize: Authorizer = (request: AccessRequest): Decision => {
     if (request.principal.kind === "operator") return { allowed: true, reason: "the operator is an administrator" };

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { StateMachineDefinition } from "aws-local-stepfunctions";
 import { ContainerDefinition, EcsRuntime } from "../runtimes/ecs/runtime";
-import { LambdaRuntime } from "../runtimes/lambda/runtime";
+import { LambdaRuntime, type FunctionSpec } from "../runtimes/lambda/runtime";
 import { PrincipalRegistry } from "../iam/principals";
 import type { HostSetup, RegistrationArgs } from "./host";
 import { GraphCache, substitute } from "./graph-cache";
@@ -156,34 +156,9 @@ export class LocalProvider {
         return this.recordResourcePolicy(type, name, String(inputs.arn), inputs.policy);
       case "aws:sqs/queuePolicy:QueuePolicy":
         return this.recordResourcePolicy(type, name, s.sqs.queueArnFor(String(inputs.queueUrl)), inputs.policy);
-      case "aws:lambda/function:Function": {
-        const code = inputs.code as { $kind?: string; path?: string } | undefined;
-        if (code?.$kind !== "FileArchive" || !code.path) {
-          throw new Error(`function ${state.name}: the local Lambda runtime runs code given as a FileArchive of a folder (got ${code?.$kind ?? "no code"})`);
-        }
-        s.lambda.register({
-          name: state.name,
-          arn: state.arn,
-          handler: inputs.handler ?? "index.handler",
-          runtime: inputs.runtime ?? "nodejs24.x",
-          memorySize: inputs.memorySize ?? 128,
-          timeoutSeconds: inputs.timeout ?? 3,
-          environment: stringMap(inputs.environment?.variables),
-          roleArn: inputs.role,
-          codeDir: path.resolve(s.projectDir, code.path),
-          version: inputs.publish ? String(state.version ?? "1") : "$LATEST",
-          logGroup: inputs.loggingConfig?.logGroup ?? `/aws/lambda/${state.name}`,
-          logFormat: inputs.loggingConfig?.logFormat,
-          applicationLogLevel: inputs.loggingConfig?.applicationLogLevel,
-          reservedConcurrency: typeof inputs.reservedConcurrentExecutions === "number" && inputs.reservedConcurrentExecutions > 0 ? inputs.reservedConcurrentExecutions : undefined,
-          description: inputs.description,
-          architectures: inputs.architectures,
-          tracingMode: inputs.tracingConfig?.mode,
-          tags: stringMap(inputs.tags),
-          lastModified: Date.now(),
-        });
+      case "aws:lambda/function:Function":
+        s.lambda.register(functionSpecOf(state, inputs, s.projectDir));
         return true;
-      }
       case "aws:lambda/alias:Alias":
         s.lambda.registerAlias({ functionName: String(inputs.functionName).replace(/^.*:function:/, ""), name: inputs.name, functionVersion: String(inputs.functionVersion ?? "$LATEST"), description: inputs.description });
         return true;
@@ -361,4 +336,33 @@ function parseJson(value: unknown): any {
 function stringMap(value: unknown): Record<string, string> {
   if (!value || typeof value !== "object") return {};
   return Object.fromEntries(Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => [k, String(v)]));
+}
+
+/** The Lambda runtime's spec of an `aws:lambda/function:Function` registration (its inputs and computed state). */
+export function functionSpecOf(state: Record<string, any>, inputs: Record<string, any>, projectDir: string): FunctionSpec {
+  const code = inputs.code as { $kind?: string; path?: string } | undefined;
+  if (code?.$kind !== "FileArchive" || !code.path) {
+    throw new Error(`function ${state.name}: the local Lambda runtime runs code given as a FileArchive of a folder (got ${code?.$kind ?? "no code"})`);
+  }
+  return {
+    name: state.name,
+    arn: state.arn,
+    handler: inputs.handler ?? "index.handler",
+    runtime: inputs.runtime ?? "nodejs24.x",
+    memorySize: inputs.memorySize ?? 128,
+    timeoutSeconds: inputs.timeout ?? 3,
+    environment: stringMap(inputs.environment?.variables),
+    roleArn: inputs.role,
+    codeDir: path.resolve(projectDir, code.path),
+    version: inputs.publish ? String(state.version ?? "1") : "$LATEST",
+    logGroup: inputs.loggingConfig?.logGroup ?? `/aws/lambda/${state.name}`,
+    logFormat: inputs.loggingConfig?.logFormat,
+    applicationLogLevel: inputs.loggingConfig?.applicationLogLevel,
+    reservedConcurrency: typeof inputs.reservedConcurrentExecutions === "number" && inputs.reservedConcurrentExecutions > 0 ? inputs.reservedConcurrentExecutions : undefined,
+    description: inputs.description,
+    architectures: inputs.architectures,
+    tracingMode: inputs.tracingConfig?.mode,
+    tags: stringMap(inputs.tags),
+    lastModified: Date.now(),
+  };
 }

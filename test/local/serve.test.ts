@@ -114,12 +114,6 @@ describe("local cloud serve", function () {
       expect(await r.exit).to.equal(2);
       expect(r.out.stderr).to.contain(`local: port ${port} is already in use on 127.0.0.1 (another local cloud? choose another with --port)`);
     });
-
-    it("--watch, which is not implemented yet", async () => {
-      const r = run(["serve", "--port", "0", "--watch"], { serveDir: path.join(dir, "elsewhere") });
-      expect(await r.exit).to.equal(2);
-      expect(r.out.stderr).to.contain("local: serve --watch is not implemented yet: restart serve to run changed code");
-    });
   });
 
   // Mocha runs a suite's own tests before its nested suites: in a suite of its own, this one runs last.

@@ -1,4 +1,6 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { EventEmitter } from "node:events";
 import { CodeStore, writableDirFor } from "../code-store";
 import { keepLog, LogLine, onLines } from "../log-lines";
@@ -118,13 +120,36 @@ interface Environment extends ExecutionEnvironment {
 }
 
 interface Pool {
-  readonly spec: FunctionSpec;
+  spec: FunctionSpec;
   readonly envs: Environment[];
   readonly waiting: Array<() => void>;
   /** Invocations running or waiting for an environment: what reserved concurrency is compared with. */
   inFlight: number;
   /** The read-only copy of the bundle the environments run (made at the first cold start). */
   codeDir?: string;
+  /** Digest of the code folder's files (names, sizes, times) when the function was deployed: what `update` compares. */
+  codeDigest: string;
+}
+
+/**
+ * Digest of every file under `dir` by name, size and modification time (a stat each: cheap enough for every boot);
+ * "missing" for a folder that is not there.
+ */
+function folderDigest(dir: string): string {
+  if (!fs.existsSync(dir)) return "missing";
+  const hash = createHash("sha256");
+  const walk = (rel: string): void => {
+    for (const entry of fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const child = path.join(rel, entry.name);
+      if (entry.isDirectory()) walk(child);
+      else if (entry.isFile()) {
+        const stat = fs.statSync(path.join(dir, child));
+        hash.update(`${child}\0${stat.size}\0${stat.mtimeMs}\n`);
+      }
+    }
+  };
+  walk("");
+  return hash.digest("hex");
 }
 
 function faultKind(error: string): Exclude<InvocationRecord["outcome"], "success"> {
@@ -184,10 +209,39 @@ export class LambdaRuntime extends EventEmitter {
     super();
   }
 
+  /**
+   * Changes a deployed function as UpdateFunctionCode / UpdateFunctionConfiguration do (serve --watch): invocations
+   * running now finish in their environments, which are then retired; the next invocation cold-starts with the new
+   * code and configuration. A function not deployed yet is created.
+   */
+  update(spec: FunctionSpec): "created" | "updated" | "unchanged" {
+    const pool = this.pools.get(spec.name);
+    if (!pool) {
+      this.register(spec);
+      return "created";
+    }
+    const { lastModified: _a, ...next } = spec;
+    const { lastModified: _b, ...current } = pool.spec;
+    // The same folder may hold new code (a FileArchive of a source folder); a bundle's folder is named by its content.
+    const codeDigest = folderDigest(spec.codeDir);
+    if (JSON.stringify(next) === JSON.stringify(current) && codeDigest === pool.codeDigest) return "unchanged";
+    pool.spec = spec;
+    pool.codeDigest = codeDigest;
+    pool.codeDir = undefined;
+    for (const env of [...pool.envs]) {
+      if (env.busy) this.retired.add(env);
+      else this.destroy(pool, env);
+    }
+    return "updated";
+  }
+
+  /** Environments to end once their invocation is over: their function's code or configuration changed. */
+  private readonly retired = new WeakSet<Environment>();
+
   register(spec: FunctionSpec): void {
     const existing = this.pools.get(spec.name);
     if (existing) for (const env of [...existing.envs]) this.destroy(existing, env);
-    this.pools.set(spec.name, { spec, envs: [], waiting: [], inFlight: 0 });
+    this.pools.set(spec.name, { spec, envs: [], waiting: [], inFlight: 0, codeDigest: folderDigest(spec.codeDir) });
     this.options.principals.issue("lambda", spec.name, spec.roleArn);
   }
 
@@ -349,6 +403,7 @@ export class LambdaRuntime extends EventEmitter {
   }
 
   private release(pool: Pool, env: Environment): void {
+    if (this.retired.has(env)) return this.destroy(pool, env);
     env.busy = false;
     env.requestId = undefined;
     pool.waiting.shift()?.();
