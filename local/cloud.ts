@@ -298,6 +298,12 @@ export class LocalCloud {
 
   async boot(): Promise<void> {
     const o = this.options;
+    let mark = Date.now();
+    const phase = (name: string) => {
+      const now = Date.now();
+      this.bootPhases.push({ name, ms: now - mark });
+      mark = now;
+    };
     const base = loadStackConfig({ projectDir: this.projectDir, stack: o.stack });
     const project = base.project;
     const overrides: Record<string, string> = { ...(o.configOverrides ?? {}) };
@@ -307,8 +313,10 @@ export class LocalCloud {
     }
     this.bootOverrides = overrides;
     this.config = this.configWith(base);
+    phase("stack config and payment gateway");
     await Promise.all([this.dynamodb.start(), this.s3.start()]);
     await this.frontDoor.start(o.port ?? 0);
+    phase("dynalite, s3rver and the front door");
     const deployed = await deployProgramCached(this.provider, {
       entry: o.entry ?? "index.ts",
       projectDir: this.projectDir,
@@ -319,6 +327,7 @@ export class LocalCloud {
     this.outputs = deployed.outputs;
     this.deployMs = deployed.durationMs;
     this.graphCached = deployed.cached === true;
+    phase(this.graphCached ? "program: graph replayed from the cache" : "program: run under mocks (bundling what changed)");
     if (o.enforceIam !== false) {
       // A policy the local evaluator cannot evaluate as AWS would is refused before anything runs, never mis-evaluated.
       const unsupported = await this.iam.unsupported(this.kms.keyPolicies());
@@ -326,7 +335,9 @@ export class LocalCloud {
         throw new Error(`the local cloud cannot enforce IAM as AWS would for these policies (change them, or boot with enforceIam: false):\n  ${unsupported.join("\n  ")}`);
       }
     }
+    phase("IAM policy check");
     await this.provider.afterDeploy();
+    phase("provisioned concurrency and tables ready");
     if (this.persist) {
       const saved = this.persist.read();
       if (saved) {
@@ -336,7 +347,11 @@ export class LocalCloud {
       this.restored = true;
     }
     if (o.buildImages !== false) await this.ecs.buildAll();
+    phase("persisted state and container images");
   }
+
+  /** Where the last boot's time went, phase by phase (printed by serve and the CLI). */
+  readonly bootPhases: Array<{ name: string; ms: number }> = [];
 
   async stop(): Promise<void> {
     await this.sfn.stop();

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { formatBoot } from "../../local/report";
 import { SendTaskSuccessCommand, SFNClient } from "@aws-sdk/client-sfn";
 import type { LocalCloud } from "../../local/cloud";
 import type { ExecutionRecord } from "../../local/runtimes/step-functions/runtime";
@@ -37,6 +38,18 @@ describe("local cloud runtimes (mini program)", function () {
       expect(parameter.type).to.equal("SecureString");
       expect(parameter.value).to.match(/^local-[0-9a-f]{32}$/);
       expect(cloud.config.notes.join("\n")).to.contain("mini-cloud:apiKey: secure value cannot be decrypted locally");
+    });
+
+    it("says where its boot's time went, phase by phase, in the boot line", () => {
+      expect(cloud.bootPhases.map((p) => p.name)).to.deep.equal([
+        "stack config and payment gateway",
+        "dynalite, s3rver and the front door",
+        cloud.graphCached ? "program: graph replayed from the cache" : "program: run under mocks (bundling what changed)",
+        "IAM policy check",
+        "provisioned concurrency and tables ready",
+        "persisted state and container images",
+      ]);
+      expect(formatBoot(cloud)).to.contain(`boot: stack config and payment gateway ${cloud.bootPhases[0].ms} ms, `);
     });
 
     it("records component and unknown resource types without provisioning them", () => {
