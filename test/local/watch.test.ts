@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -30,8 +31,12 @@ describe("serve --watch (local/watch.ts)", function () {
 
   before(async () => {
     // Outside the repository (its folder is not a git checkout, so every file counts as a source), with the
-    // repository's packages linked in for the program to import.
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "watched-"));
+    // repository's packages linked in for the program to import. One folder per checkout, kept between runs with its
+    // .local cache: each run starts from the same files and makes the same edits, so the program's graphs are
+    // replayed from the cache after the first run, as serve replays them for content it has seen.
+    dir = path.join(os.tmpdir(), `watched-${createHash("sha256").update(PROJECT_DIR).digest("hex").slice(0, 12)}`);
+    fs.mkdirSync(dir, { recursive: true });
+    for (const entry of fs.readdirSync(dir)) if (entry !== ".local") fs.rmSync(path.join(dir, entry), { recursive: true, force: true });
     fs.cpSync(FIXTURE, dir, { recursive: true });
     fs.symlinkSync(path.join(PROJECT_DIR, "node_modules"), path.join(dir, "node_modules"), "dir");
     cloud = await startLocalCloud({ projectDir: dir, stack: "dev", timeScale: 0.01 });
@@ -40,7 +45,6 @@ describe("serve --watch (local/watch.ts)", function () {
   after(async () => {
     db?.destroy();
     await cloud?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("runs a handler's new code at the next invocation, with the tables' data kept", async () => {
