@@ -38,6 +38,8 @@ export class InventoryRepository {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
+    /** Waits between BatchGetItem attempts; tests pass one that records the delays instead of waiting. */
+    private readonly pause: (ms: number) => Promise<unknown> = sleep,
   ) {}
 
   /** The catalogue entries for `skus`; SKUs not in the catalogue are absent from the map. At most 100 SKUs. */
@@ -48,7 +50,7 @@ export class InventoryRepository {
       if (attempt > BATCH_GET_ATTEMPTS) {
         throw new Error(`${this.tableName}: ${keys.length} catalogue keys still unprocessed after ${BATCH_GET_ATTEMPTS} BatchGetItem attempts`);
       }
-      if (attempt > 1) await sleep(25 * 2 ** attempt);
+      if (attempt > 1) await this.pause(25 * 2 ** attempt);
       const { Responses, UnprocessedKeys } = await this.db.send(
         new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }),
       );

@@ -8,4 +8,5 @@ describeOrderOutcome({
   eventType: "OrderCancelled",
   caught: { errorType: "OutOfStock", errorMessage: 'sku "SKU-PEN": 1 requested, 0 in stock' },
   otherStatus: "COMPLETED",
+  logMessage: "order cancelled",
 });

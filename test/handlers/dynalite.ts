@@ -51,3 +51,16 @@ export async function startDynalite(): Promise<LocalTables> {
     },
   };
 }
+
+/** One dynalite with table `name` (keyed by `hashKey`) for the enclosing describe block; call the result inside a test. */
+export function dynaliteTable(name: string, hashKey: string): () => LocalTables {
+  let tables: LocalTables | undefined;
+  before(async () => {
+    tables = await startDynalite();
+    await tables.createTable(name, hashKey);
+  });
+  after(async () => {
+    await tables?.close();
+  });
+  return () => tables!;
+}

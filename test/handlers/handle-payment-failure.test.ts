@@ -8,4 +8,5 @@ describeOrderOutcome({
   eventType: "PaymentFailed",
   caught: { errorType: "PaymentFailed", errorMessage: 'payment for order "order-1" declined: card_declined (Your card was declined.)' },
   otherStatus: "CANCELLED",
+  logMessage: "order payment failed",
 });

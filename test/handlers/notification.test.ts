@@ -59,6 +59,12 @@ describe("Notification", () => {
     expect((await rejectionOf(handler(state))).name).to.equal("ThrottledException");
   });
 
+  it("fails naming the event and the order when SNS answers without a MessageId", async () => {
+    snsMock.on(PublishCommand).resolves({});
+
+    expect((await rejectionOf(handler(state))).message).to.equal('SNS returned no MessageId for OrderCompleted of order "order-1"');
+  });
+
   it("refuses a shipment with an unknown formatVersion, publishing nothing", async () => {
     const error = await rejectionOf(handler({ ...state, shipment: { ...state.shipment, formatVersion: 2 } }));
 

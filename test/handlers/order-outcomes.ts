@@ -2,6 +2,7 @@ import { anOrder, ddbMock, dynamoWrites, fakeOrderStatus, lambdaCause, rejection
 import { PublishCommand } from "@aws-sdk/client-sns";
 import { expect } from "chai";
 import { ErrorNames, InvalidDocumentError, InvalidOrderTransitionError, UnsupportedFormatVersionError } from "../../handlers/shared/errors";
+import { logger } from "../../handlers/shared/logger";
 
 /**
  * HandlePaymentFailure and CancelOrder behave alike (end a PLACED order with the caught error's reason, then
@@ -15,6 +16,8 @@ export function describeOrderOutcome(spec: {
   readonly caught: { readonly errorType: string; readonly errorMessage: string };
   /** The other final status that must not be overwritten. */
   readonly otherStatus: string;
+  /** The warning the step logs when it ends an order. */
+  readonly logMessage: string;
 }): void {
   const { handler, status, eventType, caught } = spec;
   const reason = `${caught.errorType}: ${caught.errorMessage}`;
@@ -101,6 +104,24 @@ export function describeOrderOutcome(spec: {
         `order "order-1" does not exist or is in another final status and cannot become ${status}; only PLACED orders change status`,
       );
       expect(snsMock.calls()).to.have.length(0);
+    });
+
+    it("logs the ending as a warning with the order, the reason and whether this call changed the status", async () => {
+      fakeOrderStatus("PLACED", { withItem: false });
+      const warned: unknown[][] = [];
+      const warn = logger.warn;
+      logger.warn = (...args: unknown[]) => void warned.push(args);
+      try {
+        await handler(state);
+        await handler(state);
+      } finally {
+        logger.warn = warn;
+      }
+
+      expect(warned).to.deep.equal([
+        [spec.logMessage, { orderId: "order-1", reason, change: "changed" }],
+        [spec.logMessage, { orderId: "order-1", reason, change: "unchanged" }],
+      ]);
     });
 
     it("uses a Cause that is not Lambda JSON as text", async () => {

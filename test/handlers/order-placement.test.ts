@@ -110,6 +110,11 @@ describe("OrderPlacement", () => {
       expect(state.order.orderId).to.equal("order-42");
     });
 
+    it("treats a formatVersion key without a value as no formatVersion", async () => {
+      const state = await handler(anInput({ formatVersion: undefined }));
+      expect(state.order.orderId).to.equal("order-42");
+    });
+
     it("retries the catalogue keys BatchGetItem leaves unprocessed", async () => {
       ddbMock
         .on(BatchGetCommand)

@@ -22,10 +22,14 @@ describe("PaymentProcessing (against the sandbox gateway)", () => {
   });
   beforeEach(resetMocks);
 
-  // First in this file on purpose: the key is cached for the container, so only the first invocation reads SSM.
   it("reads the gateway key from SSM once per container, decrypted", async () => {
-    await handler(stateFor("tok_visa"));
-    await handler(stateFor("tok_visa"));
+    // A new container: the handler module evaluated afresh, so its key cache is empty whichever test ran before.
+    const file = require.resolve("../../handlers/payment-processing");
+    delete require.cache[file];
+    const { handler: coldHandler } = require(file) as typeof import("../../handlers/payment-processing");
+
+    await coldHandler(stateFor("tok_visa"));
+    await coldHandler(stateFor("tok_visa"));
 
     expect(ssmMock.commandCalls(GetParameterCommand).map((call) => call.args[0].input)).to.deep.equal([
       { Name: "/order-pipeline/payment-gateway-key", WithDecryption: true },

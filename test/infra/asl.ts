@@ -1,6 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { expect } from "chai";
+import type { RenderedWorkflow } from "../../infra/workflow";
 
 // asl-validator ships no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -38,4 +39,12 @@ export function allStates(definition: { States: Record<string, any> }): [string,
     if (state.ItemProcessor) out.push(...allStates(state.ItemProcessor));
   }
   return out;
+}
+
+/**
+ * A rendered workflow with its top-level states at hand. Tests render in a `beforeEach`, not once while the file
+ * loads: `npm run mutation` runs only the tests, so a definition built at load time never sees a mutant of the builder.
+ */
+export function withStates(rendered: RenderedWorkflow): RenderedWorkflow & { readonly states: Record<string, any> } {
+  return { ...rendered, states: rendered.definition.States };
 }

@@ -1,5 +1,6 @@
+import * as pulumi from "@pulumi/pulumi";
 import { expect } from "chai";
-import { DEFAULT_SIZING, parseSettings } from "../../infra/config";
+import { DEFAULT_SIZING, parseSettings, readPaymentGatewayKey, readSettings } from "../../infra/config";
 import { stackSettings } from "../stacks";
 
 const minimal = { paymentGatewayUrl: "https://gateway.example.com" };
@@ -50,6 +51,13 @@ describe("stack config", () => {
   it("refuses unknown keys and unknown functions", () => {
     expect(() => parseSettings({ ...minimal, memory: 3 })).to.throw("invalid stack config");
     expect(() => parseSettings({ ...minimal, functions: { exporter: { memoryMb: 256 } } })).to.throw("`functions`: Unrecognized key: \"exporter\"");
+  });
+
+  it("names an unknown top-level key against the config itself, and lists every problem at once", () => {
+    expect(() => parseSettings({ ...minimal, memory: 3 })).to.throw('invalid stack config: `(config)`: Unrecognized key: "memory"');
+    expect(() => parseSettings({ ...minimal, logRetentionDays: 10, currency: "eur" })).to.throw(
+      "invalid stack config: `logRetentionDays`: must be one of CloudWatch's retention values: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653; `currency`: must be an ISO 4217 code such as EUR",
+    );
   });
 
   it("refuses a retention CloudWatch does not offer", () => {
@@ -114,16 +122,48 @@ describe("stack config", () => {
       refused({ fargateTimeoutSeconds: 13_451 }, "`exportWorkflowTimeoutSeconds` (14400) must cover the longest export path, 14401 s");
     });
 
+    it("the longest export path counts the slower exporter, whichever it is", () => {
+      // With one exporter at 900 s: 20 + 30 + 900 + Fargate + 120 = 1,070 s + Fargate.
+      for (const slower of ["exportSvg", "exportPdf"]) {
+        ok({ functions: { [slower]: { timeoutSeconds: 900 } }, fargateTimeoutSeconds: 13_330 });
+        refused({ functions: { [slower]: { timeoutSeconds: 900 } }, fargateTimeoutSeconds: 13_331 }, "`exportWorkflowTimeoutSeconds` (14400) must cover the longest export path, 14401 s");
+      }
+    });
+
     it("the Fargate CPU and memory are a pair Fargate offers", () => {
       ok({ fargateCpu: 256, fargateMemoryMb: 2048 });
       refused({ fargateCpu: 256, fargateMemoryMb: 1536 }, "`fargateMemoryMb` 1536 is not valid with `fargateCpu` 256");
       ok({ fargateCpu: 1024, fargateMemoryMb: 8192 });
       refused({ fargateCpu: 1024, fargateMemoryMb: 9216 }, "`fargateMemoryMb` 9216 is not valid with `fargateCpu` 1024 (Fargate allows 2048–8192 MB in steps of 1024)");
       refused({ fargateCpu: 2048, fargateMemoryMb: 4608 }, "`fargateMemoryMb` 4608 is not valid with `fargateCpu` 2048");
+      refused({ fargateCpu: 1024, fargateMemoryMb: 1024 }, "`fargateMemoryMb` 1024 is not valid with `fargateCpu` 1024 (Fargate allows 2048–8192 MB in steps of 1024)");
+      ok({ fargateCpu: 1024, fargateMemoryMb: 2048 });
     });
   });
 
   it("requires the gateway URL", () => {
     expect(() => parseSettings({})).to.throw("`paymentGatewayUrl`");
+  });
+
+  it("reads each setting through the stack's config, parsing structured values", () => {
+    const values: Record<string, string> = { paymentGatewayUrl: "https://gateway.example.com", logRetentionDays: "30", functions: '{"exportPdf":{"memoryMb":512}}' };
+    const config = { get: (key: string) => values[key] } as unknown as pulumi.Config;
+
+    const settings = readSettings(config);
+
+    expect([settings.paymentGatewayUrl, settings.logRetentionDays, settings.functions.exportPdf]).to.deep.equal([
+      "https://gateway.example.com",
+      30,
+      { memoryMb: 512, timeoutSeconds: 780 },
+    ]);
+  });
+
+  it("reads the gateway key as the secret paymentGatewayKey", () => {
+    const asked: string[] = [];
+    const config = { requireSecret: (key: string) => (asked.push(key), pulumi.secret("sk")) } as unknown as pulumi.Config;
+
+    readPaymentGatewayKey(config);
+
+    expect(asked).to.deep.equal(["paymentGatewayKey"]);
   });
 });

@@ -1,14 +1,18 @@
 import { expect } from "chai";
+import type { ResolvedStatement } from "../../infra/policy";
 import { exportWorkflow } from "../../infra/export-workflow";
-import { allStates, expectGolden, expectValidAsl } from "./asl";
+import type { AslDefinition } from "../../infra/workflow";
+import { allStates, expectGolden, expectValidAsl, withStates } from "./asl";
 import { EXPORT_FUNCTIONS, EXPORT_PROPS, EXPORT_WORKER } from "./golden/sources";
 
 const functions = EXPORT_FUNCTIONS;
 const worker = EXPORT_WORKER;
 
 describe("export workflow", () => {
-  const { definition, statements } = exportWorkflow(EXPORT_PROPS);
-  const states = definition.States as Record<string, any>;
+  let definition: AslDefinition;
+  let statements: ResolvedStatement[];
+  let states: Record<string, any>;
+  beforeEach(() => ({ definition, statements, states } = withStates(exportWorkflow(EXPORT_PROPS))));
 
   it("renders as the golden definition and passes asl-validator", () => {
     expectValidAsl(definition);

@@ -1,15 +1,18 @@
 import { expect } from "chai";
+import type { ResolvedStatement } from "../../infra/policy";
 import { OrderStates, orderWorkflow } from "../../infra/order-workflow";
-import { LAMBDA_TRANSIENT_ERRORS } from "../../infra/workflow";
-import { allStates, expectGolden, expectValidAsl } from "./asl";
+import { LAMBDA_TRANSIENT_ERRORS, type AslDefinition } from "../../infra/workflow";
+import { allStates, expectGolden, expectValidAsl, withStates } from "./asl";
 import { ORDER_FUNCTIONS, ORDER_PROPS } from "./golden/sources";
 
 const functions = ORDER_FUNCTIONS;
 const dlq = ORDER_PROPS.notificationDlq;
 
 describe("order workflow", () => {
-  const { definition, statements } = orderWorkflow(ORDER_PROPS);
-  const states = definition.States as Record<string, any>;
+  let definition: AslDefinition;
+  let statements: ResolvedStatement[];
+  let states: Record<string, any>;
+  beforeEach(() => ({ definition, statements, states } = withStates(orderWorkflow(ORDER_PROPS))));
 
   it("renders as the golden definition and passes asl-validator", () => {
     expectValidAsl(definition);

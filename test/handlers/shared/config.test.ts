@@ -44,6 +44,11 @@ describe("handler configuration", () => {
     ["CURRENCY", "eur", 'CURRENCY must be an ISO 4217 code such as EUR, got "eur"'],
     ["SUPPORTED_SHIP_COUNTRIES", "DE,DEU", 'SUPPORTED_SHIP_COUNTRIES lists "DEU", which is not an ISO 3166-1 alpha-2 code'],
     ["SUPPORTED_SHIP_COUNTRIES", " , ", "SUPPORTED_SHIP_COUNTRIES must list at least one ISO 3166-1 alpha-2 country code, e.g. DE,FR"],
+    [
+      "SUPPORTED_SHIP_COUNTRIES",
+      "DEU,FR,FRA",
+      'SUPPORTED_SHIP_COUNTRIES lists "DEU", which is not an ISO 3166-1 alpha-2 code, lists "FRA", which is not an ISO 3166-1 alpha-2 code',
+    ],
     ["PAYMENT_GATEWAY_URL", "ftp://gateway", 'PAYMENT_GATEWAY_URL must be an http(s) base URL such as https://gateway.example.com, got "ftp://gateway"'],
     [
       "NOTIFICATIONS_TOPIC_ARN",

@@ -1,8 +1,9 @@
-import { rejectionOf } from "../support";
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { awsError, conditionalCheckFailed, rejectionOf, scriptedDynamo } from "../support";
+import { BatchGetCommand, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { expect } from "chai";
 import { InvalidDocumentError, OutOfStockError, ErrorNames } from "../../../handlers/shared/errors";
 import { InventoryRepository } from "../../../handlers/shared/inventory-repository";
+import { logger } from "../../../handlers/shared/logger";
 import { startDynalite, type LocalTables } from "../dynalite";
 
 describe("InventoryRepository (on dynalite)", () => {
@@ -183,6 +184,115 @@ describe("InventoryRepository (on dynalite)", () => {
 
       expect([...found.keys()]).to.deep.equal(["SKU-BOOK"]);
       expect(found.get("SKU-BOOK")).to.deep.include({ sku: "SKU-BOOK", stock: 5, price: 1250, currency: "EUR" });
+    });
+  });
+});
+
+/**
+ * What dynalite cannot be made to do on cue — leave keys unprocessed, lose a race between a write and its read, delete
+ * a SKU mid-reserve — scripted on a client of its own.
+ */
+describe("InventoryRepository (against a scripted DynamoDB)", () => {
+  const { client, ddb } = scriptedDynamo();
+  const BOOK = { sku: "SKU-BOOK", stock: 10, price: 1250, currency: "EUR", reservations: {} };
+  let pauses: number[];
+  let inventory: InventoryRepository;
+
+  beforeEach(() => {
+    pauses = [];
+    inventory = new InventoryRepository(client, "inventory", async (ms) => {
+      pauses.push(ms);
+    });
+  });
+
+  const invalidPath = () => awsError("ValidationException", "The document path provided in the update expression is invalid for update");
+  const isInit = (input: { UpdateExpression?: string }) => input.UpdateExpression!.startsWith("SET reservations = if_not_exists");
+
+  describe("getItems", () => {
+    it("asks again only for the keys left unprocessed, after 100 ms, then 200, 400 and 800 ms, and gives up after five attempts", async () => {
+      ddb.on(BatchGetCommand).resolves({ Responses: { inventory: [BOOK] }, UnprocessedKeys: { inventory: { Keys: [{ sku: "SKU-PEN" }] } } });
+
+      const error = await rejectionOf(inventory.getItems(["SKU-BOOK", "SKU-PEN"]));
+
+      expect(error.message).to.equal("inventory: 1 catalogue keys still unprocessed after 5 BatchGetItem attempts");
+      expect(pauses).to.deep.equal([100, 200, 400, 800]);
+      expect(ddb.commandCalls(BatchGetCommand).map((call) => call.args[0].input.RequestItems)).to.deep.equal([
+        { inventory: { Keys: [{ sku: "SKU-BOOK" }, { sku: "SKU-PEN" }] } },
+        ...Array.from({ length: 4 }, () => ({ inventory: { Keys: [{ sku: "SKU-PEN" }] } })),
+      ]);
+    });
+
+    it("returns what the fifth attempt completes, having waited before each retry only", async () => {
+      const pen = { sku: "SKU-PEN", stock: 2, price: 300, currency: "EUR" };
+      const unprocessed = { Responses: { inventory: [] }, UnprocessedKeys: { inventory: { Keys: [{ sku: "SKU-PEN" }] } } };
+      ddb.on(BatchGetCommand).resolvesOnce(unprocessed).resolvesOnce(unprocessed).resolvesOnce(unprocessed).resolvesOnce(unprocessed).resolves({ Responses: { inventory: [pen] } });
+
+      const found = await inventory.getItems(["SKU-PEN"]);
+
+      expect([...found.values()]).to.deep.equal([pen]);
+      expect(pauses).to.deep.equal([100, 200, 400, 800]);
+    });
+  });
+
+  describe("reserveLines", () => {
+    it("tries again when another order's update landed between its write and its read, and takes the last units", async () => {
+      ddb.on(UpdateCommand).rejectsOnce(conditionalCheckFailed()).resolves({});
+      ddb.on(GetCommand).resolves({ Item: { ...BOOK, stock: 2, reservations: { "order-2": 8 } } });
+
+      expect(await inventory.reserveLines("order-1", [{ sku: "SKU-BOOK", quantity: 2 }])).to.deep.equal([{ sku: "SKU-BOOK", quantity: 2 }]);
+      expect(ddb.commandCalls(UpdateCommand)).to.have.length(2);
+    });
+
+    it("gives up after four lost races, naming the SKU, the quantity and the order", async () => {
+      ddb.on(UpdateCommand).rejects(conditionalCheckFailed());
+      ddb.on(GetCommand).resolves({ Item: BOOK });
+
+      const error = await rejectionOf(inventory.reserveLines("order-1", [{ sku: "SKU-BOOK", quantity: 2 }]));
+
+      expect(error).to.not.be.instanceOf(OutOfStockError);
+      expect(error.message).to.equal('sku "SKU-BOOK": could not reserve 2 for order "order-1" after 4 attempts (contention)');
+      expect(ddb.commandCalls(UpdateCommand)).to.have.length(4);
+    });
+
+    it("logs a line this order already holds, with the quantity held", async () => {
+      ddb.on(UpdateCommand).rejects(conditionalCheckFailed());
+      ddb.on(GetCommand).resolves({ Item: { ...BOOK, reservations: { "order-1": 3 } } });
+      const logged: unknown[][] = [];
+      const info = logger.info;
+      logger.info = (...args: unknown[]) => void logged.push(args);
+      try {
+        expect(await inventory.reserveLines("order-1", [{ sku: "SKU-BOOK", quantity: 3 }])).to.deep.equal([{ sku: "SKU-BOOK", quantity: 3 }]);
+      } finally {
+        logger.info = info;
+      }
+
+      expect(logged).to.deep.equal([["line already reserved by this order", { orderId: "order-1", sku: "SKU-BOOK", quantity: 3 }]]);
+    });
+
+    it("reports a SKU deleted while it was adding the reservations map as no longer in the catalogue", async () => {
+      ddb.on(UpdateCommand).callsFake((input) => {
+        if (isInit(input)) throw conditionalCheckFailed();
+        if (ddb.commandCalls(UpdateCommand).length === 1) throw invalidPath();
+        throw conditionalCheckFailed();
+      });
+      ddb.on(GetCommand).resolves({});
+
+      const error = await rejectionOf(inventory.reserveLines("order-1", [{ sku: "SKU-MUG", quantity: 1 }]));
+
+      expect(error).to.be.instanceOf(OutOfStockError);
+      expect(error.message).to.equal('sku "SKU-MUG" is no longer in the catalogue');
+    });
+
+    it("fails with DynamoDB's error when adding the reservations map fails for another reason", async () => {
+      ddb.on(UpdateCommand).callsFake((input) => {
+        if (isInit(input)) throw awsError("ProvisionedThroughputExceededException", "Rate of requests exceeds the allowed throughput");
+        if (ddb.commandCalls(UpdateCommand).length === 1) throw invalidPath();
+        return {};
+      });
+
+      const error = await rejectionOf(inventory.reserveLines("order-1", [{ sku: "SKU-MUG", quantity: 1 }]));
+
+      expect(error.name).to.equal("ProvisionedThroughputExceededException");
     });
   });
 });

@@ -30,6 +30,27 @@ describe("order state", () => {
       expect(reasonFromError({ Error: "Lambda.Unknown", Cause: "null" })).to.equal("Lambda.Unknown");
     });
 
+    it("reads a Cause that is a JSON string as the message, and ignores one that is another JSON value", () => {
+      expect(reasonFromError({ Error: "States.TaskFailed", Cause: JSON.stringify("the task failed") })).to.equal("States.TaskFailed: the task failed");
+      expect(reasonFromError({ Error: "States.TaskFailed", Cause: "42" })).to.equal("States.TaskFailed");
+    });
+
+    it("treats a Cause of only blanks as missing", () => {
+      expect(reasonFromError({ Error: "States.TaskFailed", Cause: "  \n" })).to.equal("States.TaskFailed");
+    });
+
+    it("keeps the Catch's error name when the Cause's errorType or errorMessage is empty, and says a message equal to the name once", () => {
+      expect(reasonFromError({ Error: "OutOfStock", Cause: JSON.stringify({ errorType: "", errorMessage: "sku gone" }) })).to.equal("OutOfStock: sku gone");
+      expect(reasonFromError({ Error: "OutOfStock", Cause: JSON.stringify({ errorType: "OutOfStock", errorMessage: "" }) })).to.equal("OutOfStock");
+      expect(reasonFromError({ Error: "Error", Cause: JSON.stringify({ errorType: "Boom", errorMessage: "Boom" }) })).to.equal("Boom");
+    });
+
+    it("keeps a reason of exactly the storable length whole", () => {
+      const message = "x".repeat(MAX_REASON_LENGTH - "Error: ".length);
+
+      expect(reasonFromError({ Error: "Error", Cause: lambdaCause("Error", message) })).to.equal(`Error: ${message}`);
+    });
+
     it("cuts a very long cause to a storable reason", () => {
       const reason = reasonFromError({ Error: "Error", Cause: lambdaCause("Error", "x".repeat(10_000)) });
 
@@ -59,6 +80,12 @@ describe("order state", () => {
         UnsupportedFormatVersionError,
         "Test event shipment: formatVersion 3 is not supported (supported: 1)",
       );
+    });
+
+    it("words a formatVersion it does not read as unsupported when the schema is used on its own", () => {
+      const result = OrderStateSchema.safeParse({ formatVersion: 2, order: anOrder() });
+
+      expect(result.error?.issues.map((issue) => [issue.path, issue.message])).to.deep.equal([[["formatVersion"], "is not supported"]]);
     });
 
     it("reports a missing formatVersion as an invalid document", () => {

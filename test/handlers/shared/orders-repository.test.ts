@@ -1,5 +1,5 @@
-import { anOrder, rejectionOf } from "../support";
-import { GetCommand, PutCommand } from "@aws-sdk/lib-dynamodb";
+import { anOrder, awsError, conditionalCheckFailed, rejectionOf, scriptedDynamo } from "../support";
+import { GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
 import { expect } from "chai";
 import { ErrorNames, InvalidDocumentError, InvalidOrderTransitionError, UnsupportedFormatVersionError } from "../../../handlers/shared/errors";
 import { OrdersRepository } from "../../../handlers/shared/orders-repository";
@@ -120,6 +120,16 @@ describe("OrdersRepository (on dynalite)", () => {
       expect(error.message).to.equal('orders item "order-v2": formatVersion 2 is not supported (supported: 1)');
     });
 
+    it("names a missing field of a stored order as required", async () => {
+      const { total: _, ...withoutTotal } = anOrder({ orderId: "order-no-total" });
+      await tables.db.send(new PutCommand({ TableName: "orders", Item: { ...withoutTotal, status: "PLACED", updatedAt: NOW, formatVersion: 1 } }));
+
+      const error = await rejectionOf(orders.get("order-no-total"));
+
+      expect(error).to.be.instanceOf(InvalidDocumentError);
+      expect(error.message).to.equal('orders item "order-no-total": total: is required');
+    });
+
     it("refuses a malformed stored order, naming the field", async () => {
       await tables.db.send(new PutCommand({ TableName: "orders", Item: { ...anOrder({ orderId: "order-bad" }), status: "SHIPPED", updatedAt: NOW, formatVersion: 1 } }));
 
@@ -128,5 +138,70 @@ describe("OrdersRepository (on dynalite)", () => {
       expect(error).to.be.instanceOf(InvalidDocumentError);
       expect(error.message).to.match(/^orders item "order-bad": status: /);
     });
+  });
+});
+
+/** The requests themselves, and failures dynalite does not produce on cue, on a client of its own. */
+describe("OrdersRepository (against a scripted DynamoDB)", () => {
+  const { client, ddb } = scriptedDynamo();
+  const orders = new OrdersRepository(client, "orders");
+  const NOW = "2025-01-02T03:04:05.000Z";
+  const throttled = () => awsError("ProvisionedThroughputExceededException", "Rate of requests exceeds the allowed throughput");
+
+  it("reads an order strongly consistent, since it reads right after a conditional write lost", async () => {
+    ddb.on(GetCommand).resolves({});
+
+    expect(await orders.get("order-1")).to.equal(undefined);
+    expect(ddb.commandCalls(GetCommand)[0].args[0].input).to.deep.equal({ TableName: "orders", Key: { orderId: "order-1" }, ConsistentRead: true });
+  });
+
+  it("names the reason in the update only when there is one (DynamoDB refuses unused expression names and values)", async () => {
+    ddb.on(UpdateCommand).resolves({});
+
+    await orders.transition("order-1", "COMPLETED", NOW);
+    await orders.transition("order-2", "CANCELLED", NOW, "OutOfStock: sku");
+
+    expect(ddb.commandCalls(UpdateCommand).map((call) => call.args[0].input)).to.deep.equal([
+      {
+        TableName: "orders",
+        Key: { orderId: "order-1" },
+        UpdateExpression: "SET #status = :to, updatedAt = :now",
+        ConditionExpression: "#status = :placed",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":to": "COMPLETED", ":now": NOW, ":placed": "PLACED" },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      },
+      {
+        TableName: "orders",
+        Key: { orderId: "order-2" },
+        UpdateExpression: "SET #status = :to, updatedAt = :now, #reason = :reason",
+        ConditionExpression: "#status = :placed",
+        ExpressionAttributeNames: { "#status": "status", "#reason": "reason" },
+        ExpressionAttributeValues: { ":to": "CANCELLED", ":now": NOW, ":placed": "PLACED", ":reason": "OutOfStock: sku" },
+        ReturnValuesOnConditionCheckFailure: "ALL_OLD",
+      },
+    ]);
+  });
+
+  it("names the current status when DynamoDB returns it with the failed condition", async () => {
+    ddb.on(UpdateCommand).rejects(Object.assign(conditionalCheckFailed(), { Item: { status: { S: "COMPLETED" } } }));
+
+    const error = await rejectionOf(orders.transition("order-1", "CANCELLED", NOW, "late"));
+
+    expect(error).to.be.instanceOf(InvalidOrderTransitionError);
+    expect(error.message).to.equal('order "order-1" is COMPLETED and cannot become CANCELLED; only PLACED orders change status');
+    expect(ddb.commandCalls(UpdateCommand)).to.have.length(1);
+  });
+
+  it("fails with DynamoDB's own error when the move fails for another reason than its condition", async () => {
+    ddb.on(UpdateCommand).rejectsOnce(throttled()).resolves({});
+
+    expect((await rejectionOf(orders.transition("order-1", "COMPLETED", NOW))).name).to.equal("ProvisionedThroughputExceededException");
+  });
+
+  it("fails with DynamoDB's own error when the check for a repeated move fails for another reason", async () => {
+    ddb.on(UpdateCommand).rejectsOnce(conditionalCheckFailed()).rejects(throttled());
+
+    expect((await rejectionOf(orders.transition("order-1", "COMPLETED", NOW))).name).to.equal("ProvisionedThroughputExceededException");
   });
 });

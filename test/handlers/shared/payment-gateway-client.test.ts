@@ -34,6 +34,8 @@ describe("PaymentGatewayClient", () => {
       req.on("data", (chunk) => (body += chunk));
       req.on("end", () => {
         received.push({ url: req.url, headers: req.headers, body });
+        // Status 0: a gateway that takes the request and never answers.
+        if (reply.status === 0) return;
         res.writeHead(reply.status, { "Content-Type": "application/json" });
         res.end(reply.body);
       });
@@ -42,6 +44,7 @@ describe("PaymentGatewayClient", () => {
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   after(async () => {
+    server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   });
   beforeEach(() => {
@@ -97,6 +100,56 @@ describe("PaymentGatewayClient", () => {
     expect(error.message).to.equal(`payment gateway unreachable at http://127.0.0.1:${port}/v1/charges: fetch failed (ECONNREFUSED)`);
   });
 
+  it("treats no answer within the timeout as the gateway being unavailable, keeping the timeout as the cause", async () => {
+    reply = { status: 0, body: "" };
+
+    const error = await rejectionOf(
+      new PaymentGatewayClient({ baseUrl, timeoutMs: 100, apiKey: async () => "key-1" }).charge(charge),
+    );
+
+    expect(error).to.be.instanceOf(PaymentGatewayUnavailableError);
+    expect(error.message).to.equal("payment gateway did not answer POST /v1/charges within 100 ms");
+    expect((error.cause as Error).name).to.equal("TimeoutError");
+  });
+
+  it("reports a connection failure without a system error code as it is, keeping it as the cause", async () => {
+    // Port 1 is on fetch's list of blocked ports: it fails before connecting, with no `code`.
+    const error = await rejectionOf(new PaymentGatewayClient({ baseUrl: "http://127.0.0.1:1", timeoutMs: 300, apiKey: async () => "k" }).charge(charge));
+
+    expect(error).to.be.instanceOf(PaymentGatewayUnavailableError);
+    expect(error.message).to.equal("payment gateway unreachable at http://127.0.0.1:1/v1/charges: fetch failed");
+    expect((error.cause as Error).message).to.equal("fetch failed");
+  });
+
+  it("words an unavailable gateway's empty, plain-text or code-only answers", async () => {
+    const answer = async (status: number, body: string) => {
+      reply = { status, body };
+      return (await rejectionOf(client().charge(charge))).message;
+    };
+
+    expect(await answer(503, "")).to.equal("payment gateway answered 503 to POST /v1/charges: no body");
+    expect(await answer(502, "x".repeat(200))).to.equal(`payment gateway answered 502 to POST /v1/charges: ${"x".repeat(200)}`);
+    expect(await answer(502, "x".repeat(201))).to.equal(`payment gateway answered 502 to POST /v1/charges: ${"x".repeat(200)}…`);
+    expect(await answer(500, JSON.stringify({ error: { code: "internal" } }))).to.equal("payment gateway answered 500 to POST /v1/charges: internal");
+  });
+
+  it("retries idempotency_key_in_use only as a 409", async () => {
+    reply = { status: 422, body: JSON.stringify({ error: { code: "idempotency_key_in_use", message: "odd" } }) };
+
+    const error = await rejectionOf(client().charge(charge));
+
+    expect(error).to.not.be.instanceOf(PaymentGatewayUnavailableError);
+    expect(error.message).to.equal("payment gateway rejected POST /v1/charges with 422: idempotency_key_in_use (odd)");
+  });
+
+  it("refuses a 300 answer as not a success", async () => {
+    reply = { status: 300, body: JSON.stringify({ chargeId: "ch_1", amount: 2800, currency: "EUR", status: "succeeded" }) };
+
+    const error = await rejectionOf(client().charge(charge));
+
+    expect(error.message).to.equal(`payment gateway rejected POST /v1/charges with 300: ${reply.body}`);
+  });
+
   it("maps a 402 without the usual body to PaymentFailed with an unknown code", async () => {
     reply = { status: 402, body: "declined" };
 
@@ -144,6 +197,15 @@ describe("PaymentGatewayClient", () => {
     expect(error.message).to.equal('payment gateway charged 100 EUR for order "order-1", expected 2800 EUR');
   });
 
+  it("refuses a charge in another currency than the order's", async () => {
+    reply = { status: 200, body: JSON.stringify({ chargeId: "ch_1", amount: 2800, currency: "USD", status: "succeeded" }) };
+
+    const error = await rejectionOf(client().charge(charge));
+
+    expect(error).to.be.instanceOf(InvalidDocumentError);
+    expect(error.message).to.equal('payment gateway charged 2800 USD for order "order-1", expected 2800 EUR');
+  });
+
   it("refuses a refund answer that is not JSON", async () => {
     reply = { status: 200, body: "<html>ok</html>" };
 
@@ -156,6 +218,7 @@ describe("PaymentGatewayClient", () => {
   describe("paymentGatewayFromConfig", () => {
     const ssmClient = new SSMClient({ region: "eu-west-1" });
     const ssm = mockClient(ssmClient);
+    beforeEach(() => ssm.reset());
     after(() => ssm.restore());
 
     it("reads the key from the named SSM parameter and reads it again after the gateway refuses it (rotation)", async () => {

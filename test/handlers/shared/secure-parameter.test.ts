@@ -47,4 +47,10 @@ describe("secureParameterCache", () => {
 
     expect((await rejectionOf(secureParameterCache(client).get("/k"))).message).to.equal("SSM parameter /k has no value");
   });
+
+  it("refuses a parameter whose value is empty", async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: "/k", Value: "" } });
+
+    expect((await rejectionOf(secureParameterCache(client).get("/k"))).message).to.equal("SSM parameter /k has no value");
+  });
 });
