@@ -1,8 +1,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { LocalCloud } from "./cloud";
-import { deployProgramCached, functionSpecOf, type ProgramRegistrar } from "./program/provider";
-import { invokeResult, resourceState } from "./program/resource-state";
+import { functionSpecOf, recordProgram } from "./program/provider";
 import { substitutableKeys } from "./program/stack-config";
 
 /**
@@ -42,17 +41,8 @@ export const UNWATCHED = new Set(["node_modules", ".git", ".build", ".local", ".
 /** Re-derives the graph and applies what changed to the running cloud (see the module comment). */
 export async function reloadProgram(cloud: LocalCloud, files: readonly string[] = [], entry = "index.ts"): Promise<Reload> {
   const started = Date.now();
-  const resources: Array<{ type: string; name: string; inputs: Record<string, any>; state: Record<string, any> }> = [];
-  const recorder: ProgramRegistrar = {
-    async register(args) {
-      const result = resourceState({ type: args.type, name: args.name, inputs: args.inputs }, cloud.region);
-      resources.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, any>, state: result.state });
-      return result;
-    },
-    call: (token) => invokeResult(token, cloud.region),
-  };
   const config = cloud.reloadConfig();
-  await deployProgramCached(recorder, { entry, projectDir: cloud.projectDir, config, quiet: true, substitutable: substitutableKeys(config.project) });
+  const { resources } = await recordProgram({ entry, projectDir: cloud.projectDir, config, quiet: true, substitutable: substitutableKeys(config.project) });
 
   const updated: string[] = [];
   const created: string[] = [];

@@ -1,7 +1,5 @@
 import * as path from "node:path";
-import type { RegistrationArgs } from "../local/program/host";
-import { deployProgramCached, ProgramRegistrar } from "../local/program/provider";
-import { invokeResult, resourceState } from "../local/program/resource-state";
+import { recordProgram, type RecordedResource } from "../local/program/provider";
 import { loadStackConfig, substitutableKeys } from "../local/program/stack-config";
 
 /**
@@ -11,13 +9,7 @@ import { loadStackConfig, substitutableKeys } from "../local/program/stack-confi
  */
 export const PROJECT_ROOT = path.resolve(__dirname, "..");
 
-export interface GraphResource {
-  readonly type: string;
-  readonly name: string;
-  readonly custom: boolean;
-  readonly inputs: Record<string, any>;
-  readonly state: Record<string, any>;
-}
+export type GraphResource = RecordedResource;
 
 export interface ProgramGraph {
   readonly stack: string;
@@ -42,15 +34,6 @@ export function programGraph(stack = "dev", overrides: Record<string, string> = 
 async function runProgram(stack: string, overrides: Record<string, string>): Promise<ProgramGraph> {
   // Declared secrets the stack file lacks (paymentGatewayKey) get a throwaway value here; `pulumi up` still needs them.
   const config = loadStackConfig({ projectDir: PROJECT_ROOT, stack, overrides });
-  const resources: GraphResource[] = [];
-  const recorder: ProgramRegistrar = {
-    async register(args: RegistrationArgs) {
-      const result = resourceState({ type: args.type, name: args.name, inputs: args.inputs }, config.region);
-      resources.push({ type: args.type, name: args.name, custom: args.custom, inputs: args.inputs, state: result.state });
-      return result;
-    },
-    call: (token) => invokeResult(token, config.region),
-  };
-  const { outputs } = await deployProgramCached(recorder, { entry: "index.ts", projectDir: PROJECT_ROOT, config, quiet: true, substitutable: substitutableKeys(config.project) });
+  const { resources, outputs } = await recordProgram({ entry: "index.ts", projectDir: PROJECT_ROOT, config, quiet: true, substitutable: substitutableKeys(config.project) });
   return { stack, region: config.region, resources, outputs };
 }

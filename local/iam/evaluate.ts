@@ -96,7 +96,8 @@ function tokens(value: string, context: ReadonlyMap<string, string> | undefined)
   return out;
 }
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+/** `s` as a regular expression matching exactly itself. */
+export const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const literal = (ts: readonly Token[]) => ts.map((t) => ("text" in t ? t.text : t.wildcard)).join("");
 
 /** `*` any run of characters, `?` any one character: StringLike values, actions (case-insensitively). */

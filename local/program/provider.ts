@@ -233,6 +233,34 @@ export interface DeployOptions {
   readonly quiet?: boolean;
 }
 
+/** A resource as the program registered it, with the state resourceState() computes for it: nothing provisioned. */
+export interface RecordedResource {
+  readonly type: string;
+  readonly name: string;
+  readonly custom: boolean;
+  readonly inputs: Record<string, any>;
+  readonly state: Record<string, any>;
+}
+
+/**
+ * The program's resource graph without provisioning anything (`npm run plan`, serve --watch): every registration
+ * answered with the state resourceState() computes, the graph replayed from the cache when nothing changed.
+ */
+export async function recordProgram(options: DeployOptions & { readonly substitutable?: readonly string[] }): Promise<{ resources: RecordedResource[]; outputs: Record<string, unknown> }> {
+  const region = options.config.region;
+  const resources: RecordedResource[] = [];
+  const recorder: ProgramRegistrar = {
+    async register(args) {
+      const result = resourceState({ type: args.type, name: args.name, inputs: args.inputs }, region);
+      resources.push({ type: args.type, name: args.name, custom: args.custom, inputs: args.inputs as Record<string, any>, state: result.state });
+      return result;
+    },
+    call: (token) => invokeResult(token, region),
+  };
+  const { outputs } = await deployProgramCached(recorder, options);
+  return { resources, outputs };
+}
+
 /**
  * Runs the program, or replays the graph it registered last time when nothing it reads has changed (graph-cache.ts).
  * `substitutable`: config keys whose values change per boot (endpoints the local cloud picks), left out of the key.

@@ -3,7 +3,7 @@ import { DeleteObjectsCommand, PutObjectCommand, S3Client } from "@aws-sdk/clien
 import { PublishCommand, SNSClient } from "@aws-sdk/client-sns";
 import { deleteObjects } from "../../../handlers/export/s3";
 import type { LocalCloud } from "../../../local/cloud";
-import type { PolicyDocument, Statement } from "../../../local/iam/evaluate";
+import { escape, type PolicyDocument, type Statement } from "../../../local/iam/evaluate";
 import type { Principal } from "../../../local/iam/principals";
 import { sharedMini } from "../support";
 
@@ -188,8 +188,3 @@ describe("IAM denials for every kind of principal (mini program)", function () {
     });
   });
 });
-
-/** `text` as a regular expression matching itself. */
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-}
