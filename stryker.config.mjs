@@ -24,6 +24,9 @@ const config = {
     // Not .mocharc.json: its root hooks belong to the local-cloud suites (test/local), which these folders do not need.
     "no-config": true,
     spec: ["test/handlers/**/*.test.ts", "test/infra/**/*.test.ts", "test/containers/**/*.test.ts"],
+    // It bundles in hard-linked copies of the git checkout (bench/checkout.ts); Stryker's sandbox is no checkout, and
+    // the bundler it tests is not mutated.
+    ignore: ["test/infra/bundle.test.ts"],
     // No test/warm-up.ts: it boots the local cloud, which none of these suites uses.
     require: ["tsx/cjs", "test/rerun-hooks.ts"],
   },

@@ -113,8 +113,15 @@ describe("workflow builder", () => {
     expect(run.Parameters.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp).to.equal("DISABLED");
   });
 
+  it("widens a revision of any number of digits to its family's revisions, and only to that family", () => {
+    const { statements } = runTask({ taskDefinitionArn: "arn:aws:ecs:eu-central-1:000000000000:task-definition/export-worker_2:1042" })().render();
+    expect(statements.find((s) => s.sid === "RunExportTask")?.resources).to.deep.equal(["arn:aws:ecs:eu-central-1:000000000000:task-definition/export-worker_2:*"]);
+  });
+
   it("refuses a task definition ARN without a revision, which it could not widen to the family's revisions", () => {
-    for (const arn of ["arn:aws:ecs:eu-central-1:000000000000:task-definition/f", "arn:aws:ecs:eu-central-1:000000000000:task-definition/f:latest", "f:3"]) {
+    const family = "arn:aws:ecs:eu-central-1:000000000000:task-definition/f";
+    // Text before the ARN or after the revision would be silently dropped from the grant: refused as well.
+    for (const arn of [family, `${family}:latest`, "f:3", `x${family}:3`, `${family}:3:4`, `${family}:3x`]) {
       expect(runTask({ taskDefinitionArn: arn }), arn).to.throw(`Task "Run": \`taskDefinitionArn\` "${arn}" must name a revision (arn:…:task-definition/<family>:<revision>)`);
     }
   });
