@@ -66,18 +66,23 @@ function label(dir: string): string {
   return `${dir} (${head || "no git"})`;
 }
 
-/** One `npm test` with mocha's JSON reporter; CPU from the kernel's account of this process's waited-for children. */
+/**
+ * One `npm test` as a user runs it; the counts are mocha's summary lines ("974 passing"), summed over the mocha runs
+ * it made (scripts/test.ts makes two; round 1's npm test made one). CPU from the kernel's account of this process's
+ * waited-for children.
+ */
 function runSuite(dir: string): Run {
-  const report = path.join(os.tmpdir(), `test-suite-${process.pid}.json`);
   const loadBefore = os.loadavg()[0]!;
   const cpuBefore = childrenCpuS();
   const started = performance.now();
-  const child = spawnSync("npm", ["test", "--", "--reporter", "json", "--reporter-option", `output=${report}`], { cwd: dir, stdio: ["ignore", "ignore", "inherit"] });
+  const child = spawnSync("npm", ["test"], { cwd: dir, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
   const wallS = (performance.now() - started) / 1000;
   if (child.error) throw child.error;
-  const stats = (JSON.parse(fs.readFileSync(report, "utf8")) as { stats: { passes: number; failures: number; pending: number } }).stats;
-  fs.rmSync(report, { force: true });
-  return { wallS, cpuS: childrenCpuS() - cpuBefore, passes: stats.passes, failures: stats.failures, pending: stats.pending, loadBefore };
+  const count = (word: string) => [...child.stdout.matchAll(new RegExp(`^\\s+(\\d+) ${word} \\(|^\\s+(\\d+) ${word}$`, "gm"))].reduce((n, m) => n + Number(m[1] ?? m[2]), 0);
+  const run = { wallS, cpuS: childrenCpuS() - cpuBefore, passes: count("passing"), failures: count("failing"), pending: count("pending"), loadBefore };
+  if (run.passes + run.failures === 0) throw new Error(`npm test in ${dir} printed no mocha summary (exit ${child.status}):\n${child.stdout.slice(-2000)}`);
+  if (child.status !== 0 && run.failures === 0) return { ...run, failures: 1 };
+  return run;
 }
 
 /** User + system CPU of every child this process has waited for (`cutime` + `cstime` in /proc/self/stat), seconds. */

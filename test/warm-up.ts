@@ -1,12 +1,12 @@
 /**
- * Required by `npm test` only (package.json): before the first test, start the whole suite's slow boots in the
- * background — the shared cloud, the program graphs of both stacks (test/local/support.ts `warmUp`). A single file run
- * with `npx mocha test/…` boots only what it uses, when it uses it.
+ * Required by `npm test`'s unit run (scripts/test.ts): before the first test, start running the program for both
+ * stacks' graphs in the background, for the rule pack and plan tests. A single file run with `npx mocha test/…`
+ * runs only what it uses, when it uses it.
  */
-import { warmUp } from "./local/support";
+import { warmUpGraphs } from "./local/support";
 
 export const mochaHooks = {
   beforeAll(): void {
-    warmUp();
+    warmUpGraphs();
   },
 };

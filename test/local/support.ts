@@ -92,15 +92,21 @@ function bootSharedCloud(): Promise<LocalCloud> {
 }
 
 /**
- * Starts the suite's slow boots without waiting for them (test/warm-up.ts, for `npm test`): on a fresh checkout each
- * is a run of the program (bundling every handler on the way), and started first it runs in its own process on the
- * second core while the unit tests use the first. A failure surfaces in the test that awaits it.
+ * Boots the shared cloud without waiting for it (test/local/warm-up.ts, for `npm test`'s cloud run): on a fresh
+ * checkout that is a run of the program, bundling every handler on the way, in its own process on the second core
+ * while the first files load. A failure surfaces in the test that awaits it.
  */
-export function warmUp(): void {
-  // One after the other: the first run bundles every handler, the later ones find the bundles in the cache.
-  void bootSharedCloud()
-    .catch(() => undefined)
-    .then(() => programGraph("dev"))
+export function warmUpCloud(): void {
+  void bootSharedCloud().catch(() => undefined);
+}
+
+/**
+ * Runs the program for both stacks' graphs without waiting (test/warm-up.ts, for `npm test`'s unit run), one after
+ * the other: the rule pack and `npm run plan` tests read them, late in the run. A failure surfaces in the test that
+ * awaits one.
+ */
+export function warmUpGraphs(): void {
+  void programGraph("dev")
     .catch(() => undefined)
     .then(() => programGraph("prod"))
     .catch(() => undefined);
