@@ -101,11 +101,12 @@ process.on("message", async (msg) => {
     if (finished) return;
     finished = true;
     current = undefined;
-    const cpu = process.cpuUsage(cpuAtStart);
+    const now = process.cpuUsage();
+    const cpuMs = (now.user - cpuAtStart.user + now.system - cpuAtStart.system) / 1000;
     // The answer goes out on its own pipe (fd 4), synchronously, and the environment freezes at once: the thread
     // blocks on the thaw pipe (fd 5), so nothing the handler left running — timers, callbacks of requests in flight,
     // unawaited promises — gets a turn before the next invocation, as Lambda freezes an environment that answered.
-    writeSync(RESULTS_FD, `${JSON.stringify({ type: "result", id: msg.id, ...outcome, cpuMs: (cpu.user + cpu.system) / 1000, processCpuMs: processCpuMs(), maxRssKb: peakRssKb() })}\n`);
+    writeSync(RESULTS_FD, `${JSON.stringify({ type: "result", id: msg.id, ...outcome, cpuMs, processCpuMs: (now.user + now.system) / 1000, maxRssKb: peakRssKb() })}\n`);
     readSync(THAW_FD, Buffer.alloc(1));
   };
   current = { finish };

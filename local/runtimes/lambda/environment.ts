@@ -106,6 +106,8 @@ export class ExecutionEnvironment {
   private readonly stderrTail: string[] = [];
   /** The process's CPU time when it last froze (it uses none while frozen): where the next invocation's starts. */
   private processCpuMs?: number;
+  /** CPU time the process used to start and load the function (the cold start), once it is ready. */
+  initCpuMs?: number;
 
   constructor(readonly spec: EnvironmentSpec) {
     const writable = [spec.writableDir, ...(spec.compileCacheDir ? [spec.compileCacheDir] : [])];
@@ -138,6 +140,7 @@ export class ExecutionEnvironment {
       const onMessage = (msg: ChildMessage) => {
         if (msg.type === "ready") {
           this.processCpuMs = msg.processCpuMs;
+          this.initCpuMs = msg.processCpuMs;
           resolve({ ok: true, initMs: msg.initMs });
         }
         else if (msg.type === "init-error") resolve({ ok: false, initMs: msg.initMs, error: msg.error });

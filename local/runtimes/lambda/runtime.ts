@@ -255,8 +255,8 @@ export class LambdaRuntime extends EventEmitter {
   }
 
   /** The execution environments a function has now (process id, whether busy or frozen): for tests and reports. */
-  environmentsOf(functionName: string): Array<{ pid: number | undefined; busy: boolean; frozen: boolean; codeDir: string }> {
-    return (this.pools.get(functionName)?.envs ?? []).map((e) => ({ pid: e.process.pid, busy: e.busy, frozen: e.isFrozen, codeDir: e.spec.codeDir }));
+  environmentsOf(functionName: string): Array<{ pid: number | undefined; busy: boolean; frozen: boolean; codeDir: string; initCpuMs: number | undefined }> {
+    return (this.pools.get(functionName)?.envs ?? []).map((e) => ({ pid: e.process.pid, busy: e.busy, frozen: e.isFrozen, codeDir: e.spec.codeDir, initCpuMs: e.initCpuMs }));
   }
 
   functions(): FunctionSpec[] {
