@@ -64,3 +64,24 @@ export function dynaliteTable(name: string, hashKey: string): () => LocalTables 
   });
   return () => tables!;
 }
+
+/**
+ * One dynalite for the enclosing describe block and a new, empty table per test (`<prefix>-1`, `<prefix>-2`, …, keyed
+ * by `hashKey`), so no test sees another's items. Register seeding in a `beforeEach` after this call.
+ */
+export function dynaliteTablePerTest(prefix: string, hashKey: string): { readonly tables: () => LocalTables; readonly name: () => string } {
+  let tables: LocalTables | undefined;
+  let name = "";
+  let count = 0;
+  before(async () => {
+    tables = await startDynalite();
+  });
+  after(async () => {
+    await tables?.close();
+  });
+  beforeEach(async () => {
+    name = `${prefix}-${++count}`;
+    await tables!.createTable(name, hashKey);
+  });
+  return { tables: () => tables!, name: () => name };
+}

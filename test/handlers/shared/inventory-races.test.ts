@@ -3,7 +3,7 @@ import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } fr
 import { expect } from "chai";
 import { OutOfStockError } from "../../../handlers/shared/errors";
 import { InventoryRepository } from "../../../handlers/shared/inventory-repository";
-import { startDynalite, type LocalTables } from "../dynalite";
+import { dynaliteTablePerTest, type LocalTables } from "../dynalite";
 
 /**
  * Orders racing for the same units, on a real engine (dynalite). Concurrency is real where only the outcome matters
@@ -11,19 +11,13 @@ import { startDynalite, type LocalTables } from "../dynalite";
  * order's failed reserve and its re-read — the interleaving is made by a hook on the client, never by timing.
  */
 describe("InventoryRepository when orders race for the same units (on dynalite)", () => {
+  const fixture = dynaliteTablePerTest("inventory-race", "sku");
   let tables: LocalTables;
   let tableName: string;
-  let tableCount = 0;
 
-  before(async () => {
-    tables = await startDynalite();
-  });
-  after(async () => {
-    await tables.close();
-  });
   beforeEach(async () => {
-    tableName = `inventory-race-${++tableCount}`;
-    await tables.createTable(tableName, "sku");
+    tables = fixture.tables();
+    tableName = fixture.name();
     await tables.db.send(new PutCommand({ TableName: tableName, Item: { sku: "SKU-LAST", stock: 5, price: 100, currency: "EUR", reservations: {} } }));
   });
 

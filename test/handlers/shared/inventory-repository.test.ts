@@ -4,24 +4,17 @@ import { expect } from "chai";
 import { InvalidDocumentError, OutOfStockError, ErrorNames } from "../../../handlers/shared/errors";
 import { InventoryRepository } from "../../../handlers/shared/inventory-repository";
 import { logger } from "../../../handlers/shared/logger";
-import { startDynalite, type LocalTables } from "../dynalite";
+import { dynaliteTablePerTest, type LocalTables } from "../dynalite";
 
 describe("InventoryRepository (on dynalite)", () => {
+  const fixture = dynaliteTablePerTest("inventory", "sku");
   let tables: LocalTables;
   let inventory: InventoryRepository;
   let tableName: string;
-  let tableCount = 0;
 
-  before(async () => {
-    tables = await startDynalite();
-  });
-  after(async () => {
-    await tables.close();
-  });
   beforeEach(async () => {
-    tableCount += 1;
-    tableName = `inventory-${tableCount}`;
-    await tables.createTable(tableName, "sku");
+    tables = fixture.tables();
+    tableName = fixture.name();
     inventory = new InventoryRepository(tables.db, tableName);
     await seed({ sku: "SKU-BOOK", stock: 5, price: 1250, currency: "EUR", reservations: {} });
     await seed({ sku: "SKU-PEN", stock: 2, price: 300, currency: "EUR", reservations: {} });
