@@ -167,12 +167,15 @@ export class S3Semantics {
   }
 
   private async read(req: IncomingMessage, res: ServerResponse, bucket: string, key: string, caller: S3Caller, pass: (req: IncomingMessage) => void): Promise<void> {
+    const known = this.multipartEtags.get(`${bucket}/${key}`);
+    // The stored ETag matters for an If-Match, a multipart ETag to translate, or a missing key that must read 403
+    // (no s3:ListBucket); any other read goes to s3rver as it is, without a HeadObject before it.
+    if (known === undefined && header(req, "if-match") === undefined && caller.mayList(bucket)) return pass(req);
     const stored = await this.headEtag(bucket, key);
     if (stored === undefined) {
       if (!caller.mayList(bucket)) throw new ServiceError("AccessDenied", "Access Denied", 403);
       return pass(req);
     }
-    const known = this.multipartEtags.get(`${bucket}/${key}`);
     const current = known && known.plain === stored ? known.multipart : stored;
     const ifMatch = header(req, "if-match");
     if (ifMatch !== undefined && !ifMatch.split(",").some((tag) => tag.trim() === "*" || unquote(tag) === unquote(current))) {
