@@ -27,7 +27,7 @@ const config = {
     // It bundles in hard-linked copies of the git checkout (bench/checkout.ts); Stryker's sandbox is no checkout, and
     // the bundler it tests is not mutated.
     ignore: ["test/infra/bundle.test.ts"],
-    // No test/warm-up.ts: it boots the local cloud, which none of these suites uses.
+    // No test/local/warm-up.ts: it boots the local cloud, which none of these suites uses.
     require: ["tsx/cjs", "test/rerun-hooks.ts"],
   },
   checkers: ["typescript"],

@@ -2,7 +2,6 @@ import * as path from "node:path";
 import { LocalCloud, LocalCloudOptions, startLocalCloud } from "../../local/cloud";
 import { formatCoverage } from "../../local/report";
 import type { ExecutionRecord } from "../../local/runtimes/step-functions/runtime";
-import { programGraph } from "../../scripts/program-graph";
 
 /** The throwaway program the runtime tests run (not the product): test/local/fixtures/mini. */
 export const MINI_PROGRAM = path.join(__dirname, "fixtures", "mini");
@@ -93,23 +92,11 @@ function bootSharedCloud(): Promise<LocalCloud> {
 
 /**
  * Boots the shared cloud without waiting for it (test/local/warm-up.ts, for `npm test`'s cloud run): on a fresh
- * checkout that is a run of the program, bundling every handler on the way, in its own process on the second core
- * while the first files load. A failure surfaces in the test that awaits it.
+ * checkout that is a run of the program, bundling every handler on the way, in a process of its own while the first
+ * files load. A failure surfaces in the test that awaits it.
  */
 export function warmUpCloud(): void {
   void bootSharedCloud().catch(() => undefined);
-}
-
-/**
- * Runs the program for both stacks' graphs without waiting (test/warm-up.ts, for `npm test`'s unit run), one after
- * the other: the rule pack and `npm run plan` tests read them, late in the run. A failure surfaces in the test that
- * awaits one.
- */
-export function warmUpGraphs(): void {
-  void programGraph("dev")
-    .catch(() => undefined)
-    .then(() => programGraph("prod"))
-    .catch(() => undefined);
 }
 
 /** The shared cloud if a test booted it. */
