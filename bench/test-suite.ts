@@ -17,6 +17,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { median, table } from "../local/report";
+import { mochaCounts } from "../scripts/test";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -67,8 +68,8 @@ function label(dir: string): string {
 }
 
 /**
- * One `npm test` as a user runs it; the counts are mocha's summary lines ("974 passing"), summed over the mocha runs
- * it made (scripts/test.ts makes two; round 1's npm test made one). CPU from the kernel's account of this process's
+ * One `npm test` as a user runs it; the counts are mocha's summary lines, summed over the mocha runs it made
+ * (scripts/test.ts makes two; round 1's npm test made one). CPU from the kernel's account of this process's
  * waited-for children.
  */
 function runSuite(dir: string): Run {
@@ -78,8 +79,8 @@ function runSuite(dir: string): Run {
   const child = spawnSync("npm", ["test"], { cwd: dir, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
   const wallS = (performance.now() - started) / 1000;
   if (child.error) throw child.error;
-  const count = (word: string) => [...child.stdout.matchAll(new RegExp(`^\\s+(\\d+) ${word} \\(|^\\s+(\\d+) ${word}$`, "gm"))].reduce((n, m) => n + Number(m[1] ?? m[2]), 0);
-  const run = { wallS, cpuS: childrenCpuS() - cpuBefore, passes: count("passing"), failures: count("failing"), pending: count("pending"), loadBefore };
+  const counts = mochaCounts(child.stdout);
+  const run = { wallS, cpuS: childrenCpuS() - cpuBefore, passes: counts.passing, failures: counts.failing, pending: counts.pending, loadBefore };
   if (run.passes + run.failures === 0) throw new Error(`npm test in ${dir} printed no mocha summary (exit ${child.status}):\n${child.stdout.slice(-2000)}`);
   if (child.status !== 0 && run.failures === 0) return { ...run, failures: 1 };
   return run;

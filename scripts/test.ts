@@ -78,10 +78,19 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
-/** "974 passing" and its kin from mocha's summary, summed over the runs (a reporter without them gives none). */
-function counts(outputs: readonly string[]): string {
-  const sum = (word: string) => outputs.reduce((n, out) => n + [...out.matchAll(new RegExp(`^\\s+(\\d+) ${word}\\b`, "gm"))].reduce((m, x) => m + Number(x[1]), 0), 0);
-  return ["passing", "failing", "pending"].map((w) => `${sum(w)} ${w}`).join(", ");
+export interface MochaCounts {
+  readonly passing: number;
+  readonly failing: number;
+  readonly pending: number;
+}
+
+/**
+ * "974 passing" and its kin from mocha's summary lines, summed over every mocha run whose output `output` holds (a
+ * reporter that prints no summary gives zeros). bench/test-suite.ts reads `npm test` with it.
+ */
+export function mochaCounts(output: string): MochaCounts {
+  const sum = (word: string) => [...output.matchAll(new RegExp(`^\\s+(\\d+) ${word}\\b`, "gm"))].reduce((n, m) => n + Number(m[1]), 0);
+  return { passing: sum("passing"), failing: sum("failing"), pending: sum("pending") };
 }
 
 async function main(): Promise<void> {
@@ -95,16 +104,18 @@ async function main(): Promise<void> {
     const held = run(units!, extra, false);
     const streamed = await run(cloud!, extra, true);
     outcomes = [streamed, await held];
+    process.stdout.write(`\n── ${units!.name} ──\n${outcomes[1]!.output}`);
   } else {
     process.stdout.write(`npm test: one core, so ${GROUPS.map((g) => g.name).join(" then ")}\n`);
     outcomes = [await run(cloud!, extra, true), await run(units!, extra, true)];
   }
-  if (sideBySide) process.stdout.write(`\n── ${units!.name} ──\n${outcomes[1]!.output}`);
   const failed = outcomes.filter((o) => o.code !== 0);
+  const counts = mochaCounts(outcomes.map((o) => o.output).join("\n"));
   process.stdout.write(
-    `\nnpm test: ${outcomes.map((o) => `${o.group.name} ${o.code === 0 ? "passed" : `FAILED (exit ${o.code})`} in ${o.seconds.toFixed(1)} s`).join(", ")}; ${counts(outcomes.map((o) => o.output))}; ${((performance.now() - started) / 1000).toFixed(1)} s in all\n`,
+    `\nnpm test: ${outcomes.map((o) => `${o.group.name} ${o.code === 0 ? "passed" : `FAILED (exit ${o.code})`} in ${o.seconds.toFixed(1)} s`).join(", ")}; ${Object.entries(counts).map(([word, n]) => `${n} ${word}`).join(", ")}; ${((performance.now() - started) / 1000).toFixed(1)} s in all\n`,
   );
   process.exitCode = failed.length ? failed[0]!.code : 0;
 }
 
-void main();
+// Imported by bench/test-suite.ts for mochaCounts: run only as the script.
+if (require.main === module) void main();
