@@ -52,12 +52,11 @@ export async function startDynalite(): Promise<LocalTables> {
   };
 }
 
-/** One dynalite with table `name` (keyed by `hashKey`) for the enclosing describe block; call the result inside a test. */
-export function dynaliteTable(name: string, hashKey: string): () => LocalTables {
+/** One dynalite for the enclosing describe block, started before its first test and closed after its last. */
+function dynaliteForBlock(): () => LocalTables {
   let tables: LocalTables | undefined;
   before(async () => {
     tables = await startDynalite();
-    await tables.createTable(name, hashKey);
   });
   after(async () => {
     await tables?.close();
@@ -65,23 +64,24 @@ export function dynaliteTable(name: string, hashKey: string): () => LocalTables 
   return () => tables!;
 }
 
+/** One dynalite with table `name` (keyed by `hashKey`) for the enclosing describe block; call the result inside a test. */
+export function dynaliteTable(name: string, hashKey: string): () => LocalTables {
+  const tables = dynaliteForBlock();
+  before(() => tables().createTable(name, hashKey));
+  return tables;
+}
+
 /**
  * One dynalite for the enclosing describe block and a new, empty table per test (`<prefix>-1`, `<prefix>-2`, …, keyed
  * by `hashKey`), so no test sees another's items. Register seeding in a `beforeEach` after this call.
  */
 export function dynaliteTablePerTest(prefix: string, hashKey: string): { readonly tables: () => LocalTables; readonly name: () => string } {
-  let tables: LocalTables | undefined;
+  const tables = dynaliteForBlock();
   let name = "";
   let count = 0;
-  before(async () => {
-    tables = await startDynalite();
-  });
-  after(async () => {
-    await tables?.close();
-  });
   beforeEach(async () => {
     name = `${prefix}-${++count}`;
-    await tables!.createTable(name, hashKey);
+    await tables().createTable(name, hashKey);
   });
-  return { tables: () => tables!, name: () => name };
+  return { tables, name: () => name };
 }
