@@ -657,8 +657,27 @@ function containerWritablePaths(container: ContainerDefinition, imageDir: string
  */
 function userOf(container: ContainerDefinition): { spawn: { uid?: number; gid?: number }; note?: string } {
   if (!container.user) return { spawn: {} };
-  const [uid, gid] = container.user.split(":").map(Number);
+  const [uid, rawGid] = container.user.split(":").map(Number);
   if (!Number.isInteger(uid)) return { spawn: {}, note: `user "${container.user}" is not numeric: ran as the current user` };
-  if (typeof process.getuid === "function" && process.getuid() === 0) return { spawn: { uid, gid: Number.isInteger(gid) ? gid : uid } };
-  return { spawn: {}, note: `ran as uid ${process.getuid?.() ?? "?"}, not ${container.user}: switching user needs root` };
+  if (typeof process.getuid !== "function" || process.getuid() !== 0) {
+    return { spawn: {}, note: `ran as uid ${process.getuid?.() ?? "?"}, not ${container.user}: switching user needs root` };
+  }
+  const gid = Number.isInteger(rawGid) ? rawGid : uid;
+  // The container's Node is this machine's (an image has its own): a checkout under a folder closed to other users
+  // (a 0700 temporary folder) would make every task fail to start, for a reason no ECS task has.
+  if (!mayExecute(process.execPath, uid!, gid!)) {
+    return { spawn: {}, note: `ran as uid 0, not ${container.user}: that user cannot reach ${process.execPath} (a folder on the way is closed to it)` };
+  }
+  return { spawn: { uid, gid } };
+}
+
+/** Whether `uid`:`gid` may run `file`: every folder on its real path searchable and the file executable for them. */
+export function mayExecute(file: string, uid: number, gid: number): boolean {
+  const allows = (stat: fs.Stats) => ((stat.mode >> (stat.uid === uid ? 6 : stat.gid === gid ? 3 : 0)) & 0o1) !== 0;
+  const real = fs.realpathSync(file);
+  for (let dir = path.dirname(real); ; dir = path.dirname(dir)) {
+    if (!allows(fs.statSync(dir))) return false;
+    if (dir === path.dirname(dir)) break;
+  }
+  return allows(fs.statSync(real));
 }
