@@ -40,7 +40,7 @@ describe("fidelity: a Fargate container as ECS runs it", function () {
     // task says why not.
     if (process.getuid?.() !== 0) expect(task.notes.join(" ")).to.contain("switching user needs root");
     else if (mayExecute(process.execPath, 1000, 1000)) expect(result.uid).to.equal(1000);
-    else expect(task.notes.join(" ")).to.contain(`not 1000: that user cannot reach ${process.execPath}`);
+    else expect(task.notes.join(" ")).to.contain(`not 1000:1000: that user cannot reach ${process.execPath}`);
   });
 
   it("kills a container whose memory passes the task's with exit code 137, OutOfMemoryError", async () => {
