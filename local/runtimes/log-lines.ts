@@ -14,16 +14,21 @@ const MAX_LOG_LINES = 20_000;
 
 /** Calls `each` with every non-blank line of a text stream (a chunk may end mid-line). */
 export function onLines(stream: NodeJS.ReadableStream, each: (line: string) => void): void {
-  let buffered = "";
+  // A line may span many chunks (a function's 6 MB answer arrives in 64 KB pieces): the pieces are joined once,
+  // when its end arrives, not at every chunk.
+  let pieces: string[] = [];
   stream.setEncoding("utf8");
   stream.on("data", (chunk: string) => {
-    buffered += chunk;
+    let start = 0;
     let nl: number;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
+    while ((nl = chunk.indexOf("\n", start)) >= 0) {
+      pieces.push(chunk.slice(start, nl));
+      const line = pieces.length === 1 ? pieces[0]! : pieces.join("");
+      pieces = [];
+      start = nl + 1;
       if (line.trim()) each(line);
     }
+    if (start < chunk.length) pieces.push(chunk.slice(start));
   });
 }
 

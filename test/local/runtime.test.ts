@@ -89,6 +89,18 @@ describe("local cloud runtimes (mini program)", function () {
       expect(e.trace.some((t) => t.kind === "lambda" && /mini-echo:live warm/.test(t.detail ?? ""))).to.equal(true);
     });
 
+    it("hands a function an event of up to Lambda's 6 MB whole, and refuses a larger one with RequestTooLargeException", async () => {
+      // The event is several times a pipe's 64 KB buffer: the environment reads it in many pieces.
+      const blob = "é".repeat(2_500_000);
+      const big = await cloud.lambda.invoke("mini-echo", { blob });
+      expect(big.ok).to.equal(true);
+      if (big.ok) expect((big.payload as { blob: string }).blob === blob, "the echoed blob differs from the one sent").to.equal(true);
+
+      const tooBig = await cloud.lambda.invoke("mini-echo", { blob: "x".repeat(6 * 1024 * 1024) });
+      expect(tooBig.ok).to.equal(false);
+      if (!tooBig.ok) expect(tooBig.error.errorType).to.equal("RequestTooLargeException");
+    });
+
     it("starts more environments for concurrent invocations, one invocation each", async () => {
       const results = await Promise.all([1, 2, 3].map(() => cloud.lambda.invoke("mini-sleep", { ms: 200 })));
       expect(results.map((r) => [r.ok, r.record.cold])).to.deep.equal([

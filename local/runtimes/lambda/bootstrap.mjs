@@ -1,6 +1,11 @@
 // The Lambda runtime interface inside one execution environment (a process of its own, see environment.ts): loads the
-// function's deployed bundle from the working directory once (the cold start), then serves one invocation at a time
-// over the IPC channel. Plain ESM with Node.js built-ins only, so nothing but the bundle can be resolved.
+// function's deployed bundle from the working directory once (the cold start), then serves one invocation at a time.
+// Plain ESM with Node.js built-ins only, so nothing but the bundle can be resolved.
+//
+// Two pipes, both used synchronously: invocations come in on fd 3, each as `<byte length>\n<JSON>`; everything this
+// process reports (ready, init error, each result) goes out on fd 4 as one JSON line. Between invocations the process
+// is blocked reading fd 3, which is what freezes it; an invocation costs the runtime one write and the environment one
+// read. End of file on fd 3 (the runtime went away) ends the process.
 import { existsSync, readFileSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -48,10 +53,42 @@ async function loadHandler() {
 }
 
 let current;
-/** The pipe answers are written to (environment.ts reads it). */
-const RESULTS_FD = 4;
-/** The pipe the runtime writes one byte to when it thaws the environment for the next invocation. */
-const THAW_FD = 5;
+/** The pipe invocations arrive on; reading it is how the environment waits, frozen, for the next one. */
+const INVOCATIONS_FD = 3;
+/** The pipe reports go out on (environment.ts reads it). */
+const REPORTS_FD = 4;
+
+function report(message) {
+  writeSync(REPORTS_FD, `${JSON.stringify(message)}\n`);
+}
+
+let pending = Buffer.alloc(0);
+/** Reads until `pending` holds `bytes` bytes; blocks the whole thread meanwhile. False at end of file. */
+function fill(bytes) {
+  while (pending.length < bytes) {
+    const chunk = Buffer.allocUnsafe(Math.max(64 * 1024, bytes - pending.length));
+    const read = readSync(INVOCATIONS_FD, chunk, 0, chunk.length, null);
+    if (read === 0) return false;
+    pending = Buffer.concat([pending, chunk.subarray(0, read)]);
+  }
+  return true;
+}
+
+/** The next invocation, read synchronously: until it arrives nothing else in this process runs. */
+function nextInvocation() {
+  let newline;
+  let scanned = 0;
+  while ((newline = pending.indexOf(10, scanned)) < 0) {
+    scanned = pending.length;
+    if (!fill(pending.length + 1)) process.exit(0);
+  }
+  const bytes = Number(pending.subarray(0, newline).toString("latin1"));
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error(`bad invocation frame header: ${pending.subarray(0, Math.min(newline, 40)).toString("latin1")}`);
+  if (!fill(newline + 1 + bytes)) process.exit(0);
+  const message = JSON.parse(pending.toString("utf8", newline + 1, newline + 1 + bytes));
+  pending = pending.subarray(newline + 1 + bytes);
+  return message;
+}
 
 /**
  * The most resident memory this process has had, in kB: the kernel's VmHWM where there is /proc. Not
@@ -72,7 +109,7 @@ process.on("unhandledRejection", (reason) => {
   current.finish({ ok: false, error: { ...info, errorType: info.errorType === "Error" ? "Runtime.UnhandledPromiseRejection" : info.errorType } });
 });
 
-/** Resolves once nothing but the IPC channel keeps the event loop busy (callbackWaitsForEmptyEventLoop). */
+/** Resolves once nothing but stdout and stderr keeps the event loop busy (callbackWaitsForEmptyEventLoop). */
 async function emptyEventLoop() {
   const busy = () => process.getActiveResourcesInfo().filter((r) => r !== "PipeWrap" && r !== "TTYWrap" && r !== "Immediate");
   while (busy().length > 0) await new Promise((resolve) => setImmediate(resolve));
@@ -88,13 +125,17 @@ const started = performance.now();
 let fn;
 try {
   fn = await loadHandler();
-  process.send({ type: "ready", initMs: performance.now() - started, processCpuMs: processCpuMs() });
 } catch (err) {
-  process.send({ type: "init-error", error: describeError(err), initMs: performance.now() - started });
+  report({ type: "init-error", error: describeError(err), initMs: performance.now() - started });
+  // Lambda ends an environment whose init failed; the runtime stops this process.
+  readSync(INVOCATIONS_FD, Buffer.alloc(1));
+  process.exit(1);
 }
+report({ type: "ready", initMs: performance.now() - started, processCpuMs: processCpuMs() });
+// Frozen from here until the first invocation; each later one is read as the previous one's answer is written.
+invoke(nextInvocation());
 
-process.on("message", async (msg) => {
-  if (msg?.type !== "invoke" || !fn) return;
+async function invoke(msg) {
   const cpuAtStart = process.cpuUsage();
   let finished = false;
   const finish = (outcome) => {
@@ -103,11 +144,12 @@ process.on("message", async (msg) => {
     current = undefined;
     const now = process.cpuUsage();
     const cpuMs = (now.user - cpuAtStart.user + now.system - cpuAtStart.system) / 1000;
-    // The answer goes out on its own pipe (fd 4), synchronously, and the environment freezes at once: the thread
-    // blocks on the thaw pipe (fd 5), so nothing the handler left running — timers, callbacks of requests in flight,
-    // unawaited promises — gets a turn before the next invocation, as Lambda freezes an environment that answered.
-    writeSync(RESULTS_FD, `${JSON.stringify({ type: "result", id: msg.id, ...outcome, cpuMs, processCpuMs: (now.user + now.system) / 1000, maxRssKb: peakRssKb() })}\n`);
-    readSync(THAW_FD, Buffer.alloc(1));
+    // The answer goes out synchronously and the environment freezes at once: the thread blocks reading the next
+    // invocation, so nothing the handler left running — timers, callbacks of requests in flight, unawaited
+    // promises — gets a turn before it, as Lambda freezes an environment that answered.
+    report({ type: "result", id: msg.id, ...outcome, cpuMs, processCpuMs: (now.user + now.system) / 1000, maxRssKb: peakRssKb() });
+    const next = nextInvocation();
+    setImmediate(invoke, next);
   };
   current = { finish };
   const context = {
@@ -119,7 +161,7 @@ process.on("message", async (msg) => {
     fail: (err) => finish({ ok: false, error: describeError(err) }),
   };
   try {
-    const event = JSON.parse(msg.event);
+    const event = msg.event;
     let result;
     if (fn.length >= 3) {
       result = await new Promise((resolve, reject) => {
@@ -134,4 +176,4 @@ process.on("message", async (msg) => {
   } catch (err) {
     finish({ ok: false, error: describeError(err) });
   }
-});
+}

@@ -126,35 +126,36 @@ export class ExecutionEnvironment {
       {
         cwd: spec.codeDir,
         env: { ...spec.env, ...(spec.compileCacheDir ? { NODE_COMPILE_CACHE: spec.compileCacheDir } : {}) },
-        // fd 3: IPC (start-up, invocations); fd 4: answers, written synchronously; fd 5: the thaw signal the
-        // frozen environment blocks on (bootstrap.mjs).
-        stdio: ["ignore", "pipe", "pipe", "ipc", "pipe", "pipe"],
-        serialization: "json",
+        // fd 3: invocations, fd 4: reports (ready, init error, results); bootstrap.mjs reads and writes both
+        // synchronously, and blocking on fd 3 is what freezes it between invocations.
+        stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
       },
     );
     this.process.stderr?.on("data", (chunk: Buffer) => {
       this.stderrTail.push(chunk.toString("utf8"));
       if (this.stderrTail.length > 20) this.stderrTail.shift();
     });
+    let started: (outcome: InitOutcome) => void;
     this.ready = new Promise<InitOutcome>((resolve) => {
-      const onMessage = (msg: ChildMessage) => {
-        if (msg.type === "ready") {
-          this.processCpuMs = msg.processCpuMs;
-          this.initCpuMs = msg.processCpuMs;
-          resolve({ ok: true, initMs: msg.initMs });
-        }
-        else if (msg.type === "init-error") resolve({ ok: false, initMs: msg.initMs, error: msg.error });
-        else return;
-        this.process.off("message", onMessage);
-      };
-      this.process.on("message", onMessage);
+      started = resolve;
       this.process.once("exit", (code, signal) =>
         resolve({ ok: false, initMs: 0, error: { errorType: "Runtime.ExitError", errorMessage: `RequestId: init Error: Runtime exited ${signal ? `with signal ${signal}` : `with code ${code}`} during init${this.stderrHint()}` } }),
       );
     });
     onLines(this.process.stdio[4] as NodeJS.ReadableStream, (line) => {
       const msg = JSON.parse(line) as ChildMessage;
-      if (msg.type !== "result") return;
+      if (msg.type === "ready") {
+        // Blocked reading its first invocation: frozen until then.
+        this.frozen = true;
+        this.processCpuMs = msg.processCpuMs;
+        this.initCpuMs = msg.processCpuMs;
+        started({ ok: true, initMs: msg.initMs });
+        return;
+      }
+      if (msg.type === "init-error") {
+        started({ ok: false, initMs: msg.initMs, error: msg.error });
+        return;
+      }
       // The process blocked itself after writing this (bootstrap.mjs): it is frozen until the next invocation.
       this.frozen = true;
       this.processCpuMs = msg.processCpuMs;
@@ -169,6 +170,8 @@ export class ExecutionEnvironment {
         maxRssMb: msg.maxRssKb / 1024,
       });
     });
+    // The pipe closes when the process dies; a write in flight then fails with EPIPE, and the exit reports it.
+    (this.process.stdio[3] as NodeJS.WritableStream).on("error", () => undefined);
     this.process.once("exit", (code, signal) => {
       this.dead = true;
       const settle = this.settle;
@@ -220,7 +223,6 @@ export class ExecutionEnvironment {
           finish(outcome);
         }
       };
-      this.thaw();
       const startCpu = this.processCpuMs;
       sampler = ProcessSampler.start(this.process.pid, SAMPLE_MS, (sample) => {
         if (sample.rssMb > this.spec.memorySize) return stop(this.outOfMemory(`resident memory reached ${Math.round(sample.rssMb)} MB`));
@@ -229,7 +231,11 @@ export class ExecutionEnvironment {
         }
         return undefined;
       });
-      this.process.send({ type: "invoke", id: requestId, event: eventJson, deadline, context });
+      // One write hands over the invocation and thaws the environment (it was blocked reading this pipe). The event
+      // is embedded as the JSON text it already is, so it is parsed once, in the environment.
+      const body = `{"id":${JSON.stringify(requestId)},"deadline":${deadline},"context":${JSON.stringify(context)},"event":${eventJson}}`;
+      this.frozen = false;
+      (this.process.stdio[3] as NodeJS.WritableStream).write(`${Buffer.byteLength(body)}\n${body}`);
     });
   }
 
@@ -242,12 +248,6 @@ export class ExecutionEnvironment {
     this.dead = true;
     this.endReason = reason;
     this.process.kill("SIGKILL");
-  }
-
-  private thaw(): void {
-    if (!this.frozen || this.dead) return;
-    (this.process.stdio as unknown as NodeJS.WritableStream[])[5].write("t");
-    this.frozen = false;
   }
 
   private timedOut(requestId: string, message: string): InvocationOutcome {
