@@ -327,7 +327,8 @@ export class LocalCloud {
     this.outputs = deployed.outputs;
     this.deployMs = deployed.durationMs;
     this.graphCached = deployed.cached === true;
-    phase(this.graphCached ? "program: graph replayed from the cache" : "program: run under mocks (bundling what changed)");
+    const waited = deployed.waitedMs ? ` (${deployed.waitedMs} ms of it waiting for another boot's run of the program)` : "";
+    phase(this.graphCached ? `program: graph replayed from the cache${waited}` : "program: run under mocks (bundling what changed)");
     if (o.enforceIam !== false) {
       // A policy the local evaluator cannot evaluate as AWS would is refused before anything runs, never mis-evaluated.
       const unsupported = await this.iam.unsupported(this.kms.keyPolicies());

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
 import type { LocalCloud } from "./cloud";
 import { PrincipalRegistry } from "./iam/principals";
+import { processAlive } from "./runtimes/process-limits";
 
 /**
  * `npm run local -- serve`: the local cloud as a service that stays up, for the AWS CLI, SDKs and the other local
@@ -184,15 +185,6 @@ export async function findServe(dir: string, stack: string): Promise<Discovery |
   if (alive) return discovery;
   removeIfOurs(file, discovery.token);
   return undefined;
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 async function answers(discovery: Discovery): Promise<boolean> {

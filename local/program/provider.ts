@@ -218,6 +218,8 @@ export interface DeployResult {
   readonly durationMs: number;
   /** True when the graph was replayed from the cache (the program did not run). */
   readonly cached?: boolean;
+  /** Of `durationMs`, the time spent waiting for another run of the program to record the graph. */
+  readonly waitedMs?: number;
 }
 
 /** What answers the program host: the local provider (provisions), or the offline plan (only records). */
@@ -270,12 +272,13 @@ export async function deployProgramCached(registrar: ProgramRegistrar, options: 
   const cache = new GraphCache(path.join(options.projectDir, ".local", "cache", "graphs"));
   const substitutable = options.substitutable ?? [];
   const key = cache.key({ projectDir: options.projectDir, entry: options.entry, stack: options.config.stack, config: options.config.values, secretKeys: options.config.secretKeys, substitutable });
-  const recorded = cache.read(key);
-  if (recorded) {
+  const claim = await cache.readOrClaim(key);
+  if ("graph" in claim) {
+    const recorded = claim.graph;
     const pairs = substitutable.map((k) => [recorded.substitutions[k] ?? "", options.config.values[k] ?? ""] as const);
     for (const registration of recorded.registrations) await registrar.register(substitute(registration, pairs));
     for (const call of recorded.calls) registrar.call(call.token, substitute(call.inputs, pairs));
-    return { outputs: substitute(recorded.outputs, pairs), durationMs: Date.now() - started, cached: true };
+    return { outputs: substitute(recorded.outputs, pairs), durationMs: Date.now() - started, cached: true, waitedMs: claim.waitedMs };
   }
   const registrations: RegistrationArgs[] = [];
   const calls: Array<{ token: string; inputs: unknown }> = [];
@@ -289,9 +292,13 @@ export async function deployProgramCached(registrar: ProgramRegistrar, options: 
       return registrar.call(token, inputs);
     },
   };
-  const result = await deployProgram(recording, options);
-  cache.write(key, { registrations, calls, outputs: result.outputs, substitutions: Object.fromEntries(substitutable.map((k) => [k, options.config.values[k] ?? ""])) });
-  return { ...result, cached: false };
+  try {
+    const result = await deployProgram(recording, options);
+    cache.write(key, { registrations, calls, outputs: result.outputs, substitutions: Object.fromEntries(substitutable.map((k) => [k, options.config.values[k] ?? ""])) });
+    return { ...result, cached: false };
+  } finally {
+    claim.release();
+  }
 }
 
 /**
