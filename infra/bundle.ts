@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as esbuild from "esbuild";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { readOrClaim } from "./build-lock";
 import { fileDigest } from "./content-hash";
 
 /** The repository root: bundles and build output paths are resolved from here, whatever the working directory. */
@@ -103,14 +104,16 @@ export async function bundleHandler(options: BundleOptions): Promise<Bundle> {
   // The same handler bundled under several names at once (one program's dev and prod, a test's stacks): one build.
   const running = building.get(key);
   if (running) await running.catch(() => undefined);
-  const cached = reusable(manifestFile, home);
-  if (cached) return cached;
+  // And in two processes at once (two program runs: a test suite's cloud and a CLI's, `npm run plan` beside serve).
+  const claim = await readOrClaim(`${manifestFile}.lock`, () => reusable(manifestFile, home));
+  if ("value" in claim) return claim.value;
   const build = buildBundle(options, home, manifestFile);
   building.set(key, build);
   try {
     return await build;
   } finally {
     if (building.get(key) === build) building.delete(key);
+    claim.release();
   }
 }
 

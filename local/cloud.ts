@@ -299,9 +299,9 @@ export class LocalCloud {
   async boot(): Promise<void> {
     const o = this.options;
     let mark = Date.now();
-    const phase = (name: string) => {
+    const phase = (name: string, note?: string) => {
       const now = Date.now();
-      this.bootPhases.push({ name, ms: now - mark });
+      this.bootPhases.push({ name, ms: now - mark, ...(note ? { note } : {}) });
       mark = now;
     };
     const base = loadStackConfig({ projectDir: this.projectDir, stack: o.stack });
@@ -327,8 +327,10 @@ export class LocalCloud {
     this.outputs = deployed.outputs;
     this.deployMs = deployed.durationMs;
     this.graphCached = deployed.cached === true;
-    const waited = deployed.waitedMs ? ` (${deployed.waitedMs} ms of it waiting for another boot's run of the program)` : "";
-    phase(this.graphCached ? `program: graph replayed from the cache${waited}` : "program: run under mocks (bundling what changed)");
+    phase(
+      this.graphCached ? "program: graph replayed from the cache" : "program: run under mocks (bundling what changed)",
+      deployed.waitedMs ? `${deployed.waitedMs} ms of it waiting for another boot's run of the program` : undefined,
+    );
     if (o.enforceIam !== false) {
       // A policy the local evaluator cannot evaluate as AWS would is refused before anything runs, never mis-evaluated.
       const unsupported = await this.iam.unsupported(this.kms.keyPolicies());
@@ -351,8 +353,8 @@ export class LocalCloud {
     phase("persisted state and container images");
   }
 
-  /** Where the last boot's time went, phase by phase (printed by serve and the CLI). */
-  readonly bootPhases: Array<{ name: string; ms: number }> = [];
+  /** Where the last boot's time went, phase by phase (printed by serve and the CLI); a note qualifies a phase's time. */
+  readonly bootPhases: Array<{ name: string; ms: number; note?: string }> = [];
 
   async stop(): Promise<void> {
     await this.sfn.stop();

@@ -117,7 +117,7 @@ export function formatBoot(cloud: LocalCloud): string {
   return [
     bold(`local cloud for ${cloud.config.project}/${cloud.config.stack} (${cloud.region}) at ${cloud.frontDoor.url}`),
     dim(`  ${cloud.provider.resources.length} registrations (${provisioned} provisioned) in ${cloud.deployMs} ms: ${cloud.lambda.functions().length} functions, ${cloud.sfn.stateMachines().length} state machines, ${cloud.ecs.taskDefinitionsList().length} task definitions, ${cloud.dynamodb.tables.size} tables, ${cloud.s3.buckets.size} buckets, ${cloud.sns.topics.size} topics, ${cloud.sqs.queues.size} queues`),
-    dim(`  boot: ${cloud.bootPhases.map((p) => `${p.name} ${p.ms} ms`).join(", ")}`),
+    dim(`  boot: ${cloud.bootPhases.map((p) => `${p.name} ${p.ms} ms${p.note ? ` (${p.note})` : ""}`).join(", ")}`),
     ...cloud.config.notes.map((n) => dim(`  config ${n}`)),
   ].join("\n");
 }

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import * as path from "node:path";
 import type { LocalCloud } from "./cloud";
 import { PrincipalRegistry } from "./iam/principals";
-import { processAlive } from "./runtimes/process-limits";
+import { processAlive } from "../infra/build-lock";
 
 /**
  * `npm run local -- serve`: the local cloud as a service that stays up, for the AWS CLI, SDKs and the other local

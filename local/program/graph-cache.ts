@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileDigest } from "../../infra/content-hash";
-import { processAlive } from "../runtimes/process-limits";
+import { readOrClaim } from "../../infra/build-lock";
 import type { RegistrationArgs } from "./host";
 
 /**
@@ -38,11 +38,7 @@ export interface GraphKeyInputs {
 }
 
 const FORMAT_VERSION = 1;
-/**
- * How often a boot that found another run of the program recording the same graph looks whether it has finished. Not a
- * deadline: the wait ends when that run writes the graph, gives up, or its process is gone.
- */
-const LOCK_POLL_MS = 50;
+
 /** Folders never part of a program's sources (dependencies, build output, local state, mutation-test sandboxes). */
 const IGNORED_DIRS = new Set(["node_modules", ".git", ".build", ".local", ".stryker-tmp", "reports"]);
 /** The repository root: its lockfile pins the dependencies every program here loads. */
@@ -74,47 +70,11 @@ export class GraphCache {
   }
 
   /**
-   * The recorded graph for `key`, or the right to record it. Two boots of the same program at once (a test suite's
-   * shared cloud and a CLI test, `npm start` beside `serve --watch`) would otherwise both run the program and bundle
-   * every handler, each at half the machine: the second waits for the first's graph instead, in this process or
-   * another. `release` must be called once the recording is written or has failed; a run whose process died leaves
-   * a lock that the next boot takes over.
+   * The recorded graph for `key`, or the right to record it (`release` once written or failed): a boot that finds
+   * another recording the same graph waits for it and replays it, instead of running the program a second time.
    */
-  async readOrClaim(key: string): Promise<{ readonly graph: RecordedGraph; readonly waitedMs: number } | { readonly release: () => void }> {
-    const started = Date.now();
-    for (;;) {
-      const graph = this.read(key);
-      if (graph) return { graph, waitedMs: Date.now() - started };
-      const release = this.tryLock(key);
-      if (release) {
-        // The other run may have written the graph between the read above and the lock.
-        const written = this.read(key);
-        if (!written) return { release };
-        release();
-        return { graph: written, waitedMs: Date.now() - started };
-      }
-      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
-    }
-  }
-
-  private tryLock(key: string): (() => void) | undefined {
-    fs.mkdirSync(this.dir, { recursive: true });
-    const lock = path.join(this.dir, `${key}.lock`);
-    try {
-      fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
-      return () => fs.rmSync(lock, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
-    let holder: number;
-    try {
-      holder = Number(fs.readFileSync(lock, "utf8"));
-    } catch {
-      return undefined; // released meanwhile: the caller looks again
-    }
-    // An empty file is a lock being written: its holder is alive.
-    if (holder > 0 && !processAlive(holder)) fs.rmSync(lock, { force: true });
-    return undefined;
+  readOrClaim(key: string): ReturnType<typeof readOrClaim<RecordedGraph>> {
+    return readOrClaim(path.join(this.dir, `${key}.lock`), () => this.read(key));
   }
 
   write(key: string, graph: Omit<RecordedGraph, "version">): void {

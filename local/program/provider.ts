@@ -273,8 +273,8 @@ export async function deployProgramCached(registrar: ProgramRegistrar, options: 
   const substitutable = options.substitutable ?? [];
   const key = cache.key({ projectDir: options.projectDir, entry: options.entry, stack: options.config.stack, config: options.config.values, secretKeys: options.config.secretKeys, substitutable });
   const claim = await cache.readOrClaim(key);
-  if ("graph" in claim) {
-    const recorded = claim.graph;
+  if ("value" in claim) {
+    const recorded = claim.value;
     const pairs = substitutable.map((k) => [recorded.substitutions[k] ?? "", options.config.values[k] ?? ""] as const);
     for (const registration of recorded.registrations) await registrar.register(substitute(registration, pairs));
     for (const call of recorded.calls) registrar.call(call.token, substitute(call.inputs, pairs));

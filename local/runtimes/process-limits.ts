@@ -75,13 +75,3 @@ export class ProcessSampler {
     if (this.onSample(sample) !== undefined) this.stop();
   }
 }
-
-/** Whether a process with this id exists (EPERM: it does, but belongs to another user). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
