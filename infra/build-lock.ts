@@ -25,20 +25,23 @@ export async function readOrClaim<T>(
   lockFile: string,
   read: () => T | undefined,
   timings: LockTimings = {},
-): Promise<{ readonly value: T; readonly waitedMs: number } | { readonly release: () => void }> {
+): Promise<{ readonly value: T; /** 0 when the result was there at the first look. */ readonly waitedMs: number } | { readonly release: () => void }> {
   const { pollMs = 50, refreshMs = 5_000, staleMs = 30_000 } = timings;
   const started = Date.now();
+  let waited = false;
+  const waitedMs = () => (waited ? Date.now() - started : 0);
   for (;;) {
     const value = read();
-    if (value !== undefined) return { value, waitedMs: Date.now() - started };
+    if (value !== undefined) return { value, waitedMs: waitedMs() };
     const release = tryLock(lockFile, refreshMs, staleMs);
     if (release) {
       // The other build may have left its result between the read above and the lock.
       const written = read();
       if (written === undefined) return { release };
       release();
-      return { value: written, waitedMs: Date.now() - started };
+      return { value: written, waitedMs: waitedMs() };
     }
+    waited = true;
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }

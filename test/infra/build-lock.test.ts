@@ -30,6 +30,7 @@ describe("readOrClaim: one build of a thing at a time, across processes", () => 
     (first as { release: () => void }).release();
     const answer = await second;
     expect(answer).to.include({ value: "built once" });
+    expect((answer as { waitedMs: number }).waitedMs).to.be.above(0);
     expect(fs.existsSync(lock)).to.equal(false);
   });
 
@@ -86,7 +87,7 @@ describe("readOrClaim: one build of a thing at a time, across processes", () => 
 
   it("answers a result that is already there at once, without taking the lock", async () => {
     fs.writeFileSync(result, "cached");
-    expect(await readOrClaim(lock, read)).to.include({ value: "cached" });
+    expect(await readOrClaim(lock, read)).to.deep.equal({ value: "cached", waitedMs: 0 });
     expect(fs.existsSync(lock)).to.equal(false);
   });
 });
