@@ -18,6 +18,20 @@ function bundleIn(root: string, cwd: string, umask: number): string {
   return execFileSync(process.execPath, ["--require", "tsx/cjs", "-e", script], { cwd, encoding: "utf8" });
 }
 
+/**
+ * Bundles `entries` in `root` (a checkout with empty caches), all asked for in the same turn as the program asks for
+ * its functions; returns each bundle's folder and the inputs its manifest records, relative to the checkout.
+ */
+function bundleTogether(root: string, entries: readonly string[]): Array<{ dir: string; inputs: string[] }> {
+  const script = [
+    `const root = ${JSON.stringify(root)};`,
+    `const { bundleHandler } = require(root + "/infra/bundle");`,
+    `Promise.all(${JSON.stringify(entries)}.map((entry) => bundleHandler({ entry, name: "together-" + entry.replace(/\W/g, "-") })))`,
+    `  .then((bundles) => process.stdout.write(JSON.stringify(bundles.map((b) => ({ dir: b.dir, inputs: b.inputs.map((f) => require("node:path").relative(root, f)).sort() })))));`,
+  ].join("\n");
+  return JSON.parse(execFileSync(process.execPath, ["--require", "tsx/cjs", "-e", script], { cwd: root, encoding: "utf8" }));
+}
+
 /** What a FileArchive of the folder holds: names relative to it, permission bits and content digests. */
 function archiveEntries(dir: string): { name: string; mode: string; sha256: string }[] {
   return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
@@ -53,5 +67,22 @@ describe("function bundles", function () {
     expect(archiveEntries(fromLaptop).map((e) => [e.name, e.mode])).to.deep.equal([["index.mjs", "644"]]);
     const code = fs.readFileSync(path.join(fromCi, "index.mjs"), "utf8");
     expect([code.includes(scratch), code.includes(PROJECT_ROOT)]).to.deep.equal([false, false]);
+  });
+
+  it("are the same bytes, with the same recorded inputs, whether a handler is built alone or in one esbuild run with others", () => {
+    // GIVEN two checkouts with empty caches
+    const alone = linkedCheckout(PROJECT_ROOT, path.join(scratch, "alone"));
+    const together = linkedCheckout(PROJECT_ROOT, path.join(scratch, "together"));
+    // WHEN one builds the order placement handler on its own, the other with two more handlers in the same turn
+    const [single] = bundleTogether(alone, ["handlers/order-placement.ts"]);
+    const batch = bundleTogether(together, ["handlers/payment-processing.ts", "handlers/order-placement.ts", "handlers/shipping.ts"]);
+    // THEN the bundle Lambda receives and what a rebuild is decided on are the same
+    expect(archiveEntries(batch[1]!.dir)).to.deep.equal(archiveEntries(single!.dir));
+    expect(batch[1]!.inputs).to.deep.equal(single!.inputs);
+    expect(single!.inputs).to.include.members(["handlers/order-placement.ts", "handlers/shared/order-schema.ts"]);
+    expect(single!.inputs.some((f) => f.includes("@aws-sdk/client-dynamodb"))).to.equal(true);
+    // the other two are their own bundles, not copies of the first
+    expect(new Set(batch.map((b) => archiveEntries(b.dir)[0]!.sha256)).size).to.equal(3);
+    expect(batch[0]!.inputs).to.not.include("handlers/order-placement.ts");
   });
 });
