@@ -32,6 +32,17 @@ function bundleTogether(root: string, entries: readonly string[]): Array<{ dir: 
   return JSON.parse(execFileSync(process.execPath, ["--require", "tsx/cjs", "-e", script], { cwd: root, encoding: "utf8" }));
 }
 
+/** Like bundleTogether, but reports each bundle's folder or error message instead of failing on the first error. */
+function settleTogether(root: string, entries: readonly string[]): Array<{ dir?: string; error?: string }> {
+  const script = [
+    `const root = ${JSON.stringify(root)};`,
+    `const { bundleHandler } = require(root + "/infra/bundle");`,
+    `Promise.allSettled(${JSON.stringify(entries)}.map((entry) => bundleHandler({ entry, name: "settle-" + entry.replace(/\W/g, "-") })))`,
+    `  .then((results) => process.stdout.write(JSON.stringify(results.map((r) => (r.status === "fulfilled" ? { dir: r.value.dir } : { error: r.reason.message })))));`,
+  ].join("\n");
+  return JSON.parse(execFileSync(process.execPath, ["--require", "tsx/cjs", "-e", script], { cwd: root, encoding: "utf8" }));
+}
+
 /** What a FileArchive of the folder holds: names relative to it, permission bits and content digests. */
 function archiveEntries(dir: string): { name: string; mode: string; sha256: string }[] {
   return (fs.readdirSync(dir, { recursive: true, withFileTypes: true }) as fs.Dirent[])
@@ -84,5 +95,14 @@ describe("function bundles", function () {
     // the other two are their own bundles, not copies of the first
     expect(new Set(batch.map((b) => archiveEntries(b.dir)[0]!.sha256)).size).to.equal(3);
     expect(batch[0]!.inputs).to.not.include("handlers/order-placement.ts");
+  });
+
+  it("still bundles every handler that builds when one asked for in the same turn does not, and names the one that failed", () => {
+    const checkout = linkedCheckout(PROJECT_ROOT, path.join(scratch, "one-broken"));
+    const [good, broken] = settleTogether(checkout, ["handlers/shipping.ts", "handlers/no-such-handler.ts"]);
+    expect(good!.error).to.equal(undefined);
+    expect(archiveEntries(good!.dir!).map((e) => e.name)).to.deep.equal(["index.mjs"]);
+    expect(broken!.dir).to.equal(undefined);
+    expect(broken!.error).to.contain("handlers/no-such-handler.ts");
   });
 });
