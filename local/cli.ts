@@ -26,6 +26,7 @@ import type { LocalCloud } from "./cloud";
 import type { IamLog } from "./iam/enforcement";
 import type { LogLine } from "./runtimes/log-lines";
 import type { CatalogueEntry, ExportRun, OrderRun } from "./scenarios";
+import { localStatePath } from "./state-dir";
 
 /** The repository root (local/..), where the stack files and `.local/` are. */
 const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -234,11 +235,11 @@ function streamLogs(cloud: LocalCloud, io: CliIo): () => void {
 }
 
 function iamLogFileOf(io: CliIo): string {
-  return io.iamLogFile ?? process.env.LOCAL_IAM_LOG ?? path.join(PROJECT_DIR, ".local", "iam-log.json");
+  return io.iamLogFile ?? process.env.LOCAL_IAM_LOG ?? localStatePath(PROJECT_DIR, "iam-log.json");
 }
 
 function serveDirOf(io: CliIo): string {
-  return io.serveDir ?? process.env.LOCAL_SERVE_DIR ?? path.join(PROJECT_DIR, ".local", "serve");
+  return io.serveDir ?? process.env.LOCAL_SERVE_DIR ?? localStatePath(PROJECT_DIR, "serve");
 }
 
 /** Refuses a stack without a config file before the cloud's modules load (the boot would refuse it as well). */

@@ -22,6 +22,7 @@ import { EcsApi } from "./services/ecs";
 import { LambdaApi } from "./services/lambda";
 import { collectStates, ExecutionRecord, SfnRuntime } from "./runtimes/step-functions/runtime";
 import { loadStackConfig, PAYMENT_GATEWAY_SECRET_KEY, PAYMENT_GATEWAY_URL_KEY, readProjectName, StackConfig, substitutableKeys } from "./program/stack-config";
+import { localStatePath } from "./state-dir";
 
 /** The repository root (where index.ts and Pulumi.<stack>.yaml live). */
 export const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -136,13 +137,13 @@ export class LocalCloud {
       }
     };
     const baseEnv = () => ({ AWS_REGION: region, AWS_DEFAULT_REGION: region, ...this.frontDoor.endpointEnv() });
-    const compileCacheDir = options.compileCache ? path.join(projectDir, ".local", "compile-cache") : undefined;
+    const compileCacheDir = options.compileCache ? localStatePath(projectDir, "compile-cache") : undefined;
     this.lambda = new LambdaRuntime({ principals: this.principals, baseEnv, maxEnvironmentsPerFunction: options.maxEnvironmentsPerFunction, compileCacheDir });
     this.ecs = new EcsRuntime({
       region,
       principals: this.principals,
       baseEnv,
-      buildRoot: path.join(projectDir, ".local", "images"),
+      buildRoot: localStatePath(projectDir, "images"),
       startupSeconds: options.fargateStartupSeconds,
       agentUrl: () => `${this.frontDoor.url}${ECS_AGENT_PATH}`,
       compileCacheDir,

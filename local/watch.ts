@@ -3,6 +3,7 @@ import * as path from "node:path";
 import type { LocalCloud } from "./cloud";
 import { functionSpecOf, recordProgram } from "./program/provider";
 import { substitutableKeys } from "./program/stack-config";
+import { LOCAL_STATE_DIR } from "./state-dir";
 
 /**
  * `serve --watch`: the running cloud follows the program as it is edited, without a restart and without losing data.
@@ -36,7 +37,7 @@ export interface Reload {
  * watched. Every other folder of the project is, with its subfolders, and the files at its root (index.ts, the stack
  * files).
  */
-export const UNWATCHED = new Set(["node_modules", ".git", ".build", ".local", ".github", ".ci", ".stryker-tmp", "reports", "test", "bench", "local", "scripts", "examples"]);
+export const UNWATCHED = new Set(["node_modules", ".git", ".build", LOCAL_STATE_DIR, ".github", ".ci", ".stryker-tmp", "reports", "test", "bench", "local", "scripts", "examples"]);
 
 /** Re-derives the graph and applies what changed to the running cloud (see the module comment). */
 export async function reloadProgram(cloud: LocalCloud, files: readonly string[] = [], entry = "index.ts"): Promise<Reload> {

@@ -5,6 +5,7 @@ import { RequestContextSpec, unsupportedConstructs } from "./validate";
 import { LOCAL_ACCOUNT, LOCAL_PARTITION } from "../program/resource-state";
 import type { ResourcePolicyRecord, RolePolicyRecord } from "../program/provider";
 import { sessionArn, type AccessLogEntry, type AccessRequest, type Authorizer, type Decision, type Principal, type PrincipalRegistry } from "./principals";
+import { localStatePath } from "../state-dir";
 
 /**
  * What the local request context carries, for the boot-time check (validate.ts) that every condition key a policy
@@ -226,7 +227,7 @@ export function iamLog(args: { run: string; stack: string; principals: readonly 
 
 /** Where a run's IAM log goes: `.local/iam-log.json` in the project, or `LOCAL_IAM_LOG` (the CLI tests keep theirs apart). */
 export function iamLogPath(projectDir: string): string {
-  return process.env.LOCAL_IAM_LOG ?? path.join(projectDir, ".local", "iam-log.json");
+  return process.env.LOCAL_IAM_LOG ?? localStatePath(projectDir, "iam-log.json");
 }
 
 /** Writes the log atomically (temporary file + rename): a reader never sees half a file. */

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { fileDigest } from "../../infra/content-hash";
 import { readOrClaim } from "../../infra/build-lock";
 import type { RegistrationArgs } from "./host";
+import { LOCAL_STATE_DIR } from "../state-dir";
 
 /**
  * The resource graph a program registered, kept by content: the registrations in the order the provider received
@@ -40,7 +41,7 @@ export interface GraphKeyInputs {
 const FORMAT_VERSION = 1;
 
 /** Folders never part of a program's sources (dependencies, build output, local state, mutation-test sandboxes). */
-const IGNORED_DIRS = new Set(["node_modules", ".git", ".build", ".local", ".stryker-tmp", "reports"]);
+const IGNORED_DIRS = new Set(["node_modules", ".git", ".build", LOCAL_STATE_DIR, ".stryker-tmp", "reports"]);
 /** The repository root: its lockfile pins the dependencies every program here loads. */
 const REPOSITORY_ROOT = path.resolve(__dirname, "..", "..");
 

@@ -16,6 +16,7 @@ import { LocalKms } from "../services/kms";
 import { LocalSsm } from "../services/ssm";
 import { SfnRuntime } from "../runtimes/step-functions/runtime";
 import { StackConfig } from "./stack-config";
+import { localStatePath } from "../state-dir";
 
 /** One resource the program registered, with the state the provider answered. */
 export interface RegisteredResource {
@@ -269,7 +270,7 @@ export async function recordProgram(options: DeployOptions & { readonly substitu
  */
 export async function deployProgramCached(registrar: ProgramRegistrar, options: DeployOptions & { readonly substitutable?: readonly string[] }): Promise<DeployResult> {
   const started = Date.now();
-  const cache = new GraphCache(path.join(options.projectDir, ".local", "cache", "graphs"));
+  const cache = new GraphCache(localStatePath(options.projectDir, "cache", "graphs"));
   const substitutable = options.substitutable ?? [];
   const key = cache.key({ projectDir: options.projectDir, entry: options.entry, stack: options.config.stack, config: options.config.values, secretKeys: options.config.secretKeys, substitutable });
   const claim = await cache.readOrClaim(key);
@@ -319,7 +320,7 @@ export function deployProgram(provider: ProgramRegistrar, options: DeployOptions
     cwd: options.projectDir,
     execArgv: ["--import", tsxLoader],
     // V8's compile cache: the Pulumi SDK and the program are compiled once per checkout, not per program run.
-    env: { ...process.env, LOCAL_PROGRAM_SETUP: JSON.stringify(setup), NODE_COMPILE_CACHE: path.join(options.projectDir, ".local", "compile-cache") },
+    env: { ...process.env, LOCAL_PROGRAM_SETUP: JSON.stringify(setup), NODE_COMPILE_CACHE: localStatePath(options.projectDir, "compile-cache") },
     stdio: ["ignore", "pipe", "pipe", "ipc"],
   });
   const output: string[] = [];

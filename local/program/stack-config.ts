@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { localStatePath } from "../state-dir";
 
 // js-yaml comes with @pulumi/pulumi (which reads the same files); no @types package is installed for it.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -167,7 +168,7 @@ const salts = new Map<string, string>();
 
 /** The checkout's salt for generated secrets: created once, random; per process when `.local/` is not writable. */
 function localSalt(projectDir: string): string {
-  const file = path.join(projectDir, ".local", "secret-salt");
+  const file = localStatePath(projectDir, "secret-salt");
   let salt = salts.get(file);
   if (salt) return salt;
   try {

@@ -3,6 +3,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileDigest } from "../../../infra/content-hash";
+import { LOCAL_STATE_DIR } from "../../state-dir";
 
 /**
  * What `docker build` would send as the build context: the files under `context` that its .dockerignore keeps, but
@@ -44,9 +45,6 @@ export function imageDigest(context: string, dockerfile: string): string {
   for (const rel of contextFiles(context, dockerfile, [LOCAL_STATE_DIR])) hash.update(`${rel}\0${fileDigest(path.join(context, rel))}\n`);
   return hash.digest("hex");
 }
-
-/** The local cloud's state folder in a project (local/cloud.ts: images, caches, persisted state). */
-const LOCAL_STATE_DIR = ".local";
 
 function dockerignorePatterns(context: string, dockerfile: string): string[] {
   for (const file of [`${dockerfile}.dockerignore`, path.join(context, ".dockerignore")]) {
