@@ -1,7 +1,10 @@
+import { randomUUID } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-export interface LockTimings {
+export interface LockOptions {
+  /** What is being built, for the notice a long wait prints (`bundle of handlers/shipping.ts`). */
+  readonly label?: string;
   /** How often a waiter looks whether the holder has finished. Not a deadline. @default 50 */
   readonly pollMs?: number;
   /** How often the holder touches its lock file to show it is still at work. @default 5000 */
@@ -12,6 +15,8 @@ export interface LockTimings {
    * holder's lock costs only a second build of the same thing; results are written atomically. @default 30000
    */
   readonly staleMs?: number;
+  /** After this long a waiter says on stderr whom it waits for, once. @default 10000 */
+  readonly noticeMs?: number;
 }
 
 /**
@@ -20,36 +25,54 @@ export interface LockTimings {
  * both do the work, each with half the machine: the second waits for the first's result instead, whether the first
  * runs in this process or another. The holder calls `release` once its result is written or it has failed (a waiter
  * then builds it itself). A lock whose process is gone, or that its holder stopped refreshing, is taken over.
+ *
+ * Two waiters taking over one abandoned lock at the same moment may both build: the cost of a duplicate build, which
+ * the atomic writes of the results make harmless, rather than a second lock protocol.
  */
 export async function readOrClaim<T>(
   lockFile: string,
   read: () => T | undefined,
-  timings: LockTimings = {},
+  options: LockOptions = {},
 ): Promise<{ readonly value: T; /** 0 when the result was there at the first look. */ readonly waitedMs: number } | { readonly release: () => void }> {
-  const { pollMs = 50, refreshMs = 5_000, staleMs = 30_000 } = timings;
+  const { pollMs = 50, refreshMs = 5_000, staleMs = 30_000, noticeMs = 10_000 } = options;
   const started = Date.now();
   let waited = false;
+  let noticed = false;
   const waitedMs = () => (waited ? Date.now() - started : 0);
   for (;;) {
     const value = read();
     if (value !== undefined) return { value, waitedMs: waitedMs() };
     const release = tryLock(lockFile, refreshMs, staleMs);
     if (release) {
-      // The other build may have left its result between the read above and the lock.
-      const written = read();
+      let written: T | undefined;
+      try {
+        // The other build may have left its result between the read above and the lock.
+        written = read();
+      } catch (err) {
+        release();
+        throw err;
+      }
       if (written === undefined) return { release };
       release();
       return { value: written, waitedMs: waitedMs() };
     }
     waited = true;
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
+    // Only the lock file is watched while it is held: the result is read again once it is gone or abandoned.
+    while (fs.existsSync(lockFile) && !abandoned(lockFile, staleMs)) {
+      if (!noticed && Date.now() - started > noticeMs) {
+        noticed = true;
+        process.stderr.write(`waiting for process ${holderOf(lockFile) ?? "?"}, which is building the same ${options.label ?? path.basename(lockFile, ".lock")} (lock ${lockFile})\n`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+    }
   }
 }
 
 function tryLock(lockFile: string, refreshMs: number, staleMs: number): (() => void) | undefined {
   fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+  const mine = `${process.pid} ${randomUUID()}`;
   try {
-    fs.writeFileSync(lockFile, String(process.pid), { flag: "wx" });
+    fs.writeFileSync(lockFile, mine, { flag: "wx" });
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     if (abandoned(lockFile, staleMs)) fs.rmSync(lockFile, { force: true });
@@ -66,22 +89,35 @@ function tryLock(lockFile: string, refreshMs: number, staleMs: number): (() => v
   refresh.unref();
   return () => {
     clearInterval(refresh);
-    fs.rmSync(lockFile, { force: true });
+    // Only our own lock: one taken over from us (we were thought gone) is its new holder's.
+    if (contentOf(lockFile) === mine) fs.rmSync(lockFile, { force: true });
   };
 }
 
 function abandoned(lockFile: string, staleMs: number): boolean {
-  let holder: number;
   let touchedMs: number;
   try {
-    holder = Number(fs.readFileSync(lockFile, "utf8"));
     touchedMs = fs.statSync(lockFile).mtimeMs;
   } catch {
     return false; // released meanwhile: the caller looks again
   }
   if (Date.now() - touchedMs > staleMs) return true;
-  // An empty file is a lock being written: its holder is alive.
-  return holder > 0 && !processAlive(holder);
+  const holder = holderOf(lockFile);
+  // No id yet: a lock being written, whose holder is alive.
+  return holder !== undefined && !processAlive(holder);
+}
+
+function contentOf(lockFile: string): string | undefined {
+  try {
+    return fs.readFileSync(lockFile, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
+function holderOf(lockFile: string): number | undefined {
+  const pid = Number(contentOf(lockFile)?.split(" ")[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
 }
 
 /** Whether a process with this id exists (EPERM: it does, but belongs to another user). */

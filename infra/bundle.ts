@@ -35,6 +35,8 @@ export interface Bundle {
   readonly bytes: number;
   /** True when an earlier build with the same inputs was reused instead of running esbuild. */
   readonly cached: boolean;
+  /** How many handlers the esbuild run that built it built (1: alone); absent when reused from the cache. */
+  readonly builtAlongside?: number;
   /** Every file the bundle was built from (absolute paths): what a watcher rebuilds it for. */
   readonly inputs: readonly string[];
 }
@@ -105,7 +107,7 @@ export async function bundleHandler(options: BundleOptions): Promise<Bundle> {
   const running = building.get(key);
   if (running) await running.catch(() => undefined);
   // And in two processes at once (two program runs: a test suite's cloud and a CLI's, `npm run plan` beside serve).
-  const claim = await readOrClaim(`${manifestFile}.lock`, () => reusable(manifestFile, home));
+  const claim = await readOrClaim(`${manifestFile}.lock`, () => reusable(manifestFile, home), { label: `bundle of ${options.entry}` });
   if ("value" in claim) return claim.value;
   const build = queueBuild({ options, home, manifestFile });
   building.set(key, build);
@@ -132,7 +134,8 @@ type QueuedBuild = BuildRequest & { readonly settle: (bundle: Promise<Bundle>) =
 const queued = new Map<string, QueuedBuild[]>();
 
 /**
- * Every handler the program asks for in one turn is built by one esbuild run with many entry points: esbuild then
+ * Every handler the program asks for in one turn (with the same externals and plugins: they are options of the
+ * whole run) is built by one esbuild run with many entry points: esbuild then
  * parses what they share (the AWS SDK, zod, Powertools) once instead of once per function — the program's 15
  * handlers took 1.2 s that way against 3.1–3.7 s as 15 builds at once (2 runs, 2 cores). Each entry's output is
  * the same bytes as building it alone, so a bundle's hash never depends on which others were built with it.
@@ -146,7 +149,8 @@ function queueBuild(request: BuildRequest): Promise<Bundle> {
       queued.set(group, created);
       setImmediate(() => {
         queued.delete(group);
-        void buildBatch(created);
+        // Whatever goes wrong before the run (no space for its folder), every handler waiting on it hears of it.
+        buildBatch(created).catch((err: unknown) => created.forEach((request) => request.settle(Promise.reject(err))));
       });
       batch = created;
     }
@@ -157,29 +161,54 @@ function queueBuild(request: BuildRequest): Promise<Bundle> {
 async function buildBatch(batch: readonly QueuedBuild[]): Promise<void> {
   if (batch.length === 1) return batch[0]!.settle(buildBundle(batch[0]!));
   const { options } = batch[0]!;
-  fs.mkdirSync(path.join(BUILD_DIR, "lambda"), { recursive: true });
-  const staging = fs.mkdtempSync(path.join(BUILD_DIR, "lambda", ".batch-"));
+  const lambdaDir = path.join(BUILD_DIR, "lambda");
+  fs.mkdirSync(lambdaDir, { recursive: true });
+  pruneAbandonedBatches(lambdaDir);
+  const staging = fs.mkdtempSync(path.join(lambdaDir, ".batch-"));
   try {
-    const { outfile: _oneEntryOnly, ...shared } = esbuildOptions(options.entry, "index.mjs", options.external);
-    const result = await esbuild.build({
-      ...shared,
-      entryPoints: batch.map((request, i) => ({ in: path.resolve(PROJECT_ROOT, request.options.entry), out: `${i}/index` })),
-      outdir: staging,
-      outExtension: { ".js": ".mjs" },
-      metafile: true,
-      plugins: [...(options.plugins ?? [])],
-    });
-    const metafile = result.metafile!;
+    let metafile: esbuild.Metafile;
+    try {
+      const { outfile: _oneEntryOnly, ...shared } = esbuildOptions(options.entry, "index.mjs", options.external);
+      const result = await esbuild.build({
+        ...shared,
+        entryPoints: batch.map((request, i) => ({ in: path.resolve(PROJECT_ROOT, request.options.entry), out: `${i}/index` })),
+        outdir: staging,
+        outExtension: { ".js": ".mjs" },
+        metafile: true,
+        plugins: [...(options.plugins ?? [])],
+      });
+      metafile = result.metafile!;
+      // A file besides each entry's index.mjs (an asset a loader emitted) would not reach its function's folder.
+      const extra = Object.keys(metafile.outputs).filter((out) => !/(^|\/)\d+\/index\.mjs$/.test(out));
+      if (extra.length) throw new Error(`the run emitted more than one file per handler: ${extra.join(", ")}`);
+    } catch {
+      // One handler that does not build fails the whole run: each is built on its own, so every function gets its
+      // own bundle or its own error.
+      for (const request of batch) request.settle(buildBundle(request));
+      return;
+    }
     batch.forEach((request, i) => {
       const outfile = path.join(staging, String(i), "index.mjs");
-      request.settle(new Promise<Bundle>((resolve) => resolve(place(request, outfile, entryInputs(metafile, request.options.entry)))));
+      const output = Object.entries(metafile.outputs).find(([out]) => out.endsWith(`${path.basename(staging)}/${i}/index.mjs`));
+      try {
+        if (!output?.[1].entryPoint) throw new Error(`esbuild's metafile names no entry for ${request.options.entry}`);
+        request.settle(Promise.resolve(place(request, outfile, entryInputs(metafile, output[1].entryPoint), batch.length)));
+      } catch {
+        request.settle(buildBundle(request));
+      }
     });
-  } catch {
-    // One handler that does not build fails the whole run: each is built on its own, so every function gets its own
-    // bundle or its own error.
-    for (const request of batch) request.settle(buildBundle(request));
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Staging folders of batched runs whose process died mid-run (an hour is far longer than any run). */
+function pruneAbandonedBatches(lambdaDir: string): void {
+  const hourAgo = Date.now() - 3600 * 1000;
+  for (const entry of fs.readdirSync(lambdaDir)) {
+    if (!entry.startsWith(".batch-")) continue;
+    const dir = path.join(lambdaDir, entry);
+    if ((fs.statSync(dir, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) < hourAgo) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -193,7 +222,7 @@ async function buildBundle(request: BuildRequest): Promise<Bundle> {
     if (result.errors.length) {
       throw new Error(`bundling ${options.entry} failed: ${result.errors.map((e) => e.text).join("; ")}`);
     }
-    return place(request, outfile, Object.keys(result.metafile!.inputs));
+    return place(request, outfile, Object.keys(result.metafile!.inputs), 1);
   } finally {
     fs.rmSync(staging, { recursive: true, force: true });
   }
@@ -203,7 +232,7 @@ async function buildBundle(request: BuildRequest): Promise<Bundle> {
  * Moves a freshly built `index.mjs` (alone in its folder) to the function's folder named by its hash, and records
  * what it was built from. `inputs`: every file esbuild read for it, as the metafile names them.
  */
-function place({ home, manifestFile }: BuildRequest, outfile: string, inputs: readonly string[]): Bundle {
+function place({ home, manifestFile }: BuildRequest, outfile: string, inputs: readonly string[], builtAlongside: number): Bundle {
   const hash = fileDigest(outfile).slice(0, 16);
   const dir = path.join(home, hash);
   fs.mkdirSync(home, { recursive: true });
@@ -221,15 +250,17 @@ function place({ home, manifestFile }: BuildRequest, outfile: string, inputs: re
   pruneOldBundles(home, dir);
   const files = inputs.filter((input) => !input.includes(":")).map((input) => path.resolve(PROJECT_ROOT, input));
   writeManifest(manifestFile, { hash, dir, inputs: Object.fromEntries(files.map((file) => [file, fileDigest(file)])) });
-  return { dir, bytes: fs.statSync(path.join(dir, "index.mjs")).size, cached: false, inputs: files };
+  return { dir, bytes: fs.statSync(path.join(dir, "index.mjs")).size, cached: false, builtAlongside, inputs: files };
 }
 
-/** The files one entry of a many-entry build read: everything its imports reach in the metafile's input graph. */
-function entryInputs(metafile: esbuild.Metafile, entry: string): string[] {
-  const start = path.relative(PROJECT_ROOT, path.resolve(PROJECT_ROOT, entry)).split(path.sep).join("/");
-  if (!metafile.inputs[start]) throw new Error(`esbuild's metafile does not name the entry ${start}`);
-  const seen = new Set<string>([start]);
-  const todo = [start];
+/**
+ * The files one entry of a many-entry build read: everything its imports reach in the metafile's input graph, from
+ * the entry as esbuild names it (the metafile's `entryPoint`, a symlink already resolved).
+ */
+function entryInputs(metafile: esbuild.Metafile, entryPoint: string): string[] {
+  if (!metafile.inputs[entryPoint]) throw new Error(`esbuild's metafile does not name the entry ${entryPoint}`);
+  const seen = new Set<string>([entryPoint]);
+  const todo = [entryPoint];
   while (todo.length) {
     for (const imported of metafile.inputs[todo.pop()!]?.imports ?? []) {
       if (imported.external || seen.has(imported.path) || !metafile.inputs[imported.path]) continue;

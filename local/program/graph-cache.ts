@@ -75,7 +75,7 @@ export class GraphCache {
    * another recording the same graph waits for it and replays it, instead of running the program a second time.
    */
   readOrClaim(key: string): ReturnType<typeof readOrClaim<RecordedGraph>> {
-    return readOrClaim(path.join(this.dir, `${key}.lock`), () => this.read(key));
+    return readOrClaim(path.join(this.dir, `${key}.lock`), () => this.read(key), { label: "resource graph of the program" });
   }
 
   write(key: string, graph: Omit<RecordedGraph, "version">): void {

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { readOrClaim } from "../../infra/build-lock";
 
 /** Resolves with "pending" if `p` has not settled within `ms`: it cannot, while the lock it waits for is held. */
-const stillPending = (p: Promise<unknown>, ms = 300) => Promise.race([p.then(() => "settled"), new Promise((resolve) => setTimeout(() => resolve("pending"), ms))]);
+const stillPending = (p: Promise<unknown>, ms = 150) => Promise.race([p.then(() => "settled"), new Promise((resolve) => setTimeout(() => resolve("pending"), ms))]);
 
 describe("readOrClaim: one build of a thing at a time, across processes", () => {
   let dir: string;
@@ -40,7 +40,7 @@ describe("readOrClaim: one build of a thing at a time, across processes", () => 
     expect(await stillPending(second)).to.equal("pending");
     first.release();
     expect(await second).to.have.property("release");
-    expect(fs.readFileSync(lock, "utf8")).to.equal(String(process.pid));
+    expect(fs.readFileSync(lock, "utf8").split(" ")[0]).to.equal(String(process.pid));
   });
 
   it("takes over a lock whose process has died", async () => {
@@ -48,7 +48,7 @@ describe("readOrClaim: one build of a thing at a time, across processes", () => 
     fs.mkdirSync(path.dirname(lock));
     fs.writeFileSync(lock, dead.stdout);
     expect(await readOrClaim(lock, read)).to.have.property("release");
-    expect(fs.readFileSync(lock, "utf8")).to.equal(String(process.pid));
+    expect(fs.readFileSync(lock, "utf8").split(" ")[0]).to.equal(String(process.pid));
   });
 
   it("waits on a lock another live process holds, and on one still being written (empty)", async () => {
@@ -83,6 +83,43 @@ describe("readOrClaim: one build of a thing at a time, across processes", () => 
     expect(await stillPending(second)).to.equal("pending");
     first.release();
     expect(await second).to.have.property("release");
+  });
+
+  it("lets go of the lock when looking for the result after taking it fails, and passes the error on", async () => {
+    let looks = 0;
+    const failing = () => {
+      looks += 1;
+      if (looks === 2) throw new Error("ENOENT: the cached folder went away");
+      return undefined;
+    };
+    const error = await readOrClaim(lock, failing).then(() => undefined, (err: Error) => err);
+    expect(error?.message).to.equal("ENOENT: the cached folder went away");
+    expect(fs.existsSync(lock), "the lock was left behind").to.equal(false);
+  });
+
+  it("leaves alone, on release, a lock that another process took over from it", async () => {
+    const claimed = (await readOrClaim(lock, read)) as { release: () => void };
+    fs.writeFileSync(lock, `${process.ppid} someone-else`);
+    claimed.release();
+    expect(fs.readFileSync(lock, "utf8")).to.equal(`${process.ppid} someone-else`);
+  });
+
+  it("says once on stderr whom it waits for when the wait is long", async () => {
+    fs.mkdirSync(path.dirname(lock));
+    fs.writeFileSync(lock, `${process.ppid} holder`);
+    const said: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((text: string) => (said.push(String(text)), true)) as typeof process.stderr.write;
+    try {
+      const waiting = readOrClaim(lock, read, { label: "bundle of handlers/shipping.ts", noticeMs: 100 });
+      while (said.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      fs.rmSync(lock);
+      expect(await waiting).to.have.property("release");
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(said).to.deep.equal([`waiting for process ${process.ppid}, which is building the same bundle of handlers/shipping.ts (lock ${lock})\n`]);
   });
 
   it("answers a result that is already there at once, without taking the lock", async () => {

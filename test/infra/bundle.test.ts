@@ -22,12 +22,12 @@ function bundleIn(root: string, cwd: string, umask: number): string {
  * Bundles `entries` in `root` (a checkout with empty caches), all asked for in the same turn as the program asks for
  * its functions; returns each bundle's folder and the inputs its manifest records, relative to the checkout.
  */
-function bundleTogether(root: string, entries: readonly string[]): Array<{ dir: string; inputs: string[] }> {
+function bundleTogether(root: string, entries: readonly string[]): Array<{ dir: string; builtAlongside: number; inputs: string[] }> {
   const script = [
     `const root = ${JSON.stringify(root)};`,
     `const { bundleHandler } = require(root + "/infra/bundle");`,
     `Promise.all(${JSON.stringify(entries)}.map((entry) => bundleHandler({ entry, name: "together-" + entry.replace(/\W/g, "-") })))`,
-    `  .then((bundles) => process.stdout.write(JSON.stringify(bundles.map((b) => ({ dir: b.dir, inputs: b.inputs.map((f) => require("node:path").relative(root, f)).sort() })))));`,
+    `  .then((bundles) => process.stdout.write(JSON.stringify(bundles.map((b) => ({ dir: b.dir, builtAlongside: b.builtAlongside, inputs: b.inputs.map((f) => require("node:path").relative(root, f)).sort() })))));`,
   ].join("\n");
   return JSON.parse(execFileSync(process.execPath, ["--require", "tsx/cjs", "-e", script], { cwd: root, encoding: "utf8" }));
 }
@@ -87,7 +87,9 @@ describe("function bundles", function () {
     // WHEN one builds the order placement handler on its own, the other with two more handlers in the same turn
     const [single] = bundleTogether(alone, ["handlers/order-placement.ts"]);
     const batch = bundleTogether(together, ["handlers/payment-processing.ts", "handlers/order-placement.ts", "handlers/shipping.ts"]);
-    // THEN the bundle Lambda receives and what a rebuild is decided on are the same
+    // THEN the three were built by one esbuild run, and the bundle Lambda receives and what a rebuild is decided on
+    // are the same as built alone
+    expect([single!.builtAlongside, ...batch.map((b) => b.builtAlongside)]).to.deep.equal([1, 3, 3, 3]);
     expect(archiveEntries(batch[1]!.dir)).to.deep.equal(archiveEntries(single!.dir));
     expect(batch[1]!.inputs).to.deep.equal(single!.inputs);
     expect(single!.inputs).to.include.members(["handlers/order-placement.ts", "handlers/shared/order-schema.ts"]);

@@ -4,8 +4,8 @@
 //
 // Two pipes, both used synchronously: invocations come in on fd 3, each as `<byte length>\n<JSON>`; everything this
 // process reports (ready, init error, each result) goes out on fd 4 as one JSON line. Between invocations the process
-// is blocked reading fd 3, which is what freezes it; an invocation costs the runtime one write and the environment one
-// read. End of file on fd 3 (the runtime went away) ends the process.
+// is blocked reading fd 3, which is what freezes it; an invocation costs the runtime one write and the environment
+// one read (a few more for an event over 64 KB). End of file on fd 3 (the runtime went away) ends the process.
 import { existsSync, readFileSync, readSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -62,32 +62,44 @@ function report(message) {
   writeSync(REPORTS_FD, `${JSON.stringify(message)}\n`);
 }
 
-let pending = Buffer.alloc(0);
-/** Reads until `pending` holds `bytes` bytes; blocks the whole thread meanwhile. False at end of file. */
-function fill(bytes) {
-  while (pending.length < bytes) {
-    const chunk = Buffer.allocUnsafe(Math.max(64 * 1024, bytes - pending.length));
-    const read = readSync(INVOCATIONS_FD, chunk, 0, chunk.length, null);
+/** One read of a whole invocation when it is small (most are), and of the header otherwise. */
+const scratch = Buffer.allocUnsafe(64 * 1024);
+/** Bytes read past the end of the last invocation (the runtime never sends the next one before the answer). */
+let leftover = Buffer.alloc(0);
+
+/** Fills `into` from `from` to its end; false at end of file. Blocks the whole thread meanwhile. */
+function readFully(into, from) {
+  for (let at = from; at < into.length; ) {
+    const read = readSync(INVOCATIONS_FD, into, at, into.length - at, null);
     if (read === 0) return false;
-    pending = Buffer.concat([pending, chunk.subarray(0, read)]);
+    at += read;
   }
   return true;
 }
 
-/** The next invocation, read synchronously: until it arrives nothing else in this process runs. */
+/**
+ * The next invocation's JSON text, read synchronously: until it arrives nothing else in this process runs. The body
+ * goes into one buffer of its exact size, so a 6 MB event costs this process 6 MB (the function's memory counts it),
+ * not the copies a growing buffer would make. End of file — the runtime went away — ends the process.
+ */
 function nextInvocation() {
+  let head = leftover;
+  leftover = Buffer.alloc(0);
   let newline;
-  let scanned = 0;
-  while ((newline = pending.indexOf(10, scanned)) < 0) {
-    scanned = pending.length;
-    if (!fill(pending.length + 1)) process.exit(0);
+  while ((newline = head.indexOf(10)) < 0) {
+    if (head.length > 20) throw new Error(`bad invocation frame header: ${head.toString("latin1", 0, 40)}`);
+    const read = readSync(INVOCATIONS_FD, scratch, 0, scratch.length, null);
+    if (read === 0) process.exit(0);
+    head = Buffer.concat([head, scratch.subarray(0, read)]);
   }
-  const bytes = Number(pending.subarray(0, newline).toString("latin1"));
-  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error(`bad invocation frame header: ${pending.subarray(0, Math.min(newline, 40)).toString("latin1")}`);
-  if (!fill(newline + 1 + bytes)) process.exit(0);
-  const message = JSON.parse(pending.toString("utf8", newline + 1, newline + 1 + bytes));
-  pending = pending.subarray(newline + 1 + bytes);
-  return message;
+  const bytes = Number(head.toString("latin1", 0, newline));
+  if (!Number.isSafeInteger(bytes) || bytes < 0) throw new Error(`bad invocation frame header: ${head.toString("latin1", 0, Math.min(newline, 40))}`);
+  const body = Buffer.allocUnsafe(bytes);
+  const have = Math.min(head.length - newline - 1, bytes);
+  head.copy(body, 0, newline + 1, newline + 1 + have);
+  if (newline + 1 + have < head.length) leftover = Buffer.from(head.subarray(newline + 1 + have));
+  if (!readFully(body, have)) process.exit(0);
+  return body.toString("utf8");
 }
 
 /**
@@ -101,6 +113,10 @@ function peakRssKb() {
     return process.memoryUsage.rss() / 1024;
   }
 }
+
+// A handler whose promise never settles, once nothing else is left to run: Lambda's runtime answers null (its
+// beforeExit listener) rather than waiting for the timeout.
+process.on("beforeExit", () => current?.finish({ ok: true, payload: "null" }));
 
 // An error escaping the handler's promise chain fails the invocation in flight, as Lambda's runtime does.
 process.on("unhandledRejection", (reason) => {
@@ -135,8 +151,10 @@ report({ type: "ready", initMs: performance.now() - started, processCpuMs: proce
 // Frozen from here until the first invocation; each later one is read as the previous one's answer is written.
 invoke(nextInvocation());
 
-async function invoke(msg) {
+async function invoke(text) {
   const cpuAtStart = process.cpuUsage();
+  // Parsed here, so the event's parse counts in the invocation's CPU time as it does on Lambda.
+  const msg = JSON.parse(text);
   let finished = false;
   const finish = (outcome) => {
     if (finished) return;
@@ -147,8 +165,15 @@ async function invoke(msg) {
     // The answer goes out synchronously and the environment freezes at once: the thread blocks reading the next
     // invocation, so nothing the handler left running — timers, callbacks of requests in flight, unawaited
     // promises — gets a turn before it, as Lambda freezes an environment that answered.
-    report({ type: "result", id: msg.id, ...outcome, cpuMs, processCpuMs: (now.user + now.system) / 1000, maxRssKb: peakRssKb() });
-    const next = nextInvocation();
+    let next;
+    try {
+      report({ type: "result", id: msg.id, ...outcome, cpuMs, processCpuMs: (now.user + now.system) / 1000, maxRssKb: peakRssKb() });
+      next = nextInvocation();
+    } catch {
+      // The runtime is gone (EPIPE) or sent what cannot be read: nothing can reach this environment any more, and
+      // what the handler left running must not go on unfrozen.
+      process.exit(1);
+    }
     setImmediate(invoke, next);
   };
   current = { finish };

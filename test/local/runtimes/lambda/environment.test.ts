@@ -4,6 +4,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ExecutionEnvironment } from "../../../../local/runtimes/lambda/environment";
 
+const HANDLERS = {
+  "echo.mjs": "export const handler = async (event) => ({ got: event, pid: process.pid });\n",
+  // Awaits a promise nothing will settle, with nothing else left to run.
+  "never.mjs": "export const handler = () => new Promise(() => {});\n",
+  // Answers after 100 ms and leaves a timer running: a process nobody froze would keep going.
+  "lingering.mjs": "export const handler = () => { setInterval(() => {}, 10); return new Promise((resolve) => setTimeout(() => resolve('late'), 100)); };\n",
+};
+
 /**
  * One execution environment on its own, without a local cloud: how the runtime and the process talk (one pipe in, one
  * out, both read and written synchronously by bootstrap.mjs).
@@ -17,40 +25,67 @@ describe("ExecutionEnvironment (one function process)", function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "environment-"));
     fs.mkdirSync(path.join(dir, "code"));
     fs.mkdirSync(path.join(dir, "tmp"));
-    fs.writeFileSync(path.join(dir, "code", "index.mjs"), "export const handler = async (event) => ({ got: event, pid: process.pid });\n");
-    env = new ExecutionEnvironment({
+    for (const [file, code] of Object.entries(HANDLERS)) fs.writeFileSync(path.join(dir, "code", file), code);
+  });
+  afterEach(() => {
+    env?.kill("test over");
+    env = undefined;
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const start = (handler: string) =>
+    (env = new ExecutionEnvironment({
       functionName: "environment-test",
-      handler: "index.handler",
+      handler,
       runtime: "nodejs24.x",
       memorySize: 128,
       timeoutSeconds: 3,
       codeDir: path.join(dir, "code"),
       writableDir: path.join(dir, "tmp"),
-      env: { PATH: process.env.PATH ?? "" },
-    });
-  });
-  afterEach(() => {
-    env?.kill("test over");
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-
+      // The runtime names the handler to the bootstrap through _HANDLER, as Lambda does.
+      env: { PATH: process.env.PATH ?? "", _HANDLER: handler },
+    }));
   const context = { functionName: "environment-test", functionVersion: "$LATEST", invokedFunctionArn: "arn:aws:lambda:eu-central-1:000000000000:function:environment-test", memoryLimitInMB: "128", awsRequestId: "r-1", logGroupName: "/aws/lambda/environment-test", logStreamName: "s" };
+  const exitOf = (e: ExecutionEnvironment) => new Promise<[number | null, NodeJS.Signals | null]>((resolve) => e.process.once("exit", (code, signal) => resolve([code, signal])));
 
   it("is frozen once ready and after each answer, and runs invocations one after another in the same process", async () => {
-    expect(await env!.ready).to.include({ ok: true });
-    expect(env!.isFrozen).to.equal(true);
-    const first = await env!.invoke("r-1", JSON.stringify({ n: 1 }), context);
-    const second = await env!.invoke("r-2", JSON.stringify({ n: 2, text: "zürich\nline" }), { ...context, awsRequestId: "r-2" });
+    const e = start("echo.handler");
+    expect(await e.ready).to.include({ ok: true });
+    expect(e.isFrozen).to.equal(true);
+    const first = await e.invoke("r-1", JSON.stringify({ n: 1 }), context);
+    const second = await e.invoke("r-2", JSON.stringify({ n: 2, text: "zürich\nline" }), { ...context, awsRequestId: "r-2" });
     expect([first.kind, second.kind]).to.deep.equal(["success", "success"]);
-    expect(JSON.parse(first.payload!)).to.deep.equal({ got: { n: 1 }, pid: env!.process.pid });
-    expect(JSON.parse(second.payload!)).to.deep.equal({ got: { n: 2, text: "zürich\nline" }, pid: env!.process.pid });
-    expect(env!.isFrozen).to.equal(true);
+    expect(JSON.parse(first.payload!)).to.deep.equal({ got: { n: 1 }, pid: e.process.pid });
+    expect(JSON.parse(second.payload!)).to.deep.equal({ got: { n: 2, text: "zürich\nline" }, pid: e.process.pid });
+    expect(e.isFrozen).to.equal(true);
+  });
+
+  it("answers null for a handler whose promise never settles once nothing else is left to run, as Lambda's runtime does", async () => {
+    const e = start("never.handler");
+    expect(await e.ready).to.include({ ok: true });
+    const outcome = await e.invoke("r-1", "{}", context);
+    expect([outcome.kind, outcome.payload]).to.deep.equal(["success", "null"]);
+    // The environment is still there for the next invocation.
+    expect([(await e.invoke("r-2", "{}", { ...context, awsRequestId: "r-2" })).kind, e.dead]).to.deep.equal(["success", false]);
   });
 
   it("ends its process when the runtime that started it goes away (its invocation pipe closes): none is left behind", async () => {
-    expect(await env!.ready).to.include({ ok: true });
-    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => env!.process.once("exit", (code, signal) => resolve([code, signal])));
-    (env!.process.stdio[3] as NodeJS.WritableStream).end();
+    const e = start("echo.handler");
+    expect(await e.ready).to.include({ ok: true });
+    const exited = exitOf(e);
+    (e.process.stdio[3] as NodeJS.WritableStream).end();
     expect(await exited).to.deep.equal([0, null]);
+  });
+
+  it("ends its process when the runtime goes away during an invocation, instead of running on unfrozen", async () => {
+    const e = start("lingering.handler");
+    expect(await e.ready).to.include({ ok: true });
+    const exited = exitOf(e);
+    void e.invoke("r-1", "{}", context);
+    // Both pipes close, as when the runtime's process dies: the answer, 100 ms later, has nowhere to go.
+    (e.process.stdio[4] as NodeJS.ReadableStream & { destroy(): void }).destroy();
+    (e.process.stdio[3] as NodeJS.WritableStream).end();
+    const [code] = await exited;
+    expect(code).to.be.oneOf([0, 1]);
   });
 });
