@@ -118,11 +118,23 @@ function peakRssKb() {
 // beforeExit listener) rather than waiting for the timeout.
 process.on("beforeExit", () => current?.finish({ ok: true, payload: "null" }));
 
-// An error escaping the handler's promise chain fails the invocation in flight, as Lambda's runtime does.
+// An error escaping the handler — a rejection nobody handled, an exception thrown in a callback — fails the invocation
+// in flight and ends the process, as Lambda's runtime does (it exits 128 and 129): the next invocation starts a new
+// environment, and nothing the broken one held survives.
 process.on("unhandledRejection", (reason) => {
   if (!current) throw reason;
-  const info = describeError(reason);
-  current.finish({ ok: false, error: { ...info, errorType: info.errorType === "Error" ? "Runtime.UnhandledPromiseRejection" : info.errorType } });
+  // Lambda's runtime reports any rejection reason under one type, with the reason's toString() as the message
+  // ("Error: yikes").
+  const message = String(reason);
+  const stack = reason instanceof Error ? String(reason.stack ?? "").split("\n").slice(1) : [];
+  current.finish({ ok: false, error: { errorType: "Runtime.UnhandledPromiseRejection", errorMessage: message, trace: [`Runtime.UnhandledPromiseRejection: ${message}`, ...stack] } }, 128);
+});
+process.on("uncaughtException", (error) => {
+  if (!current) {
+    process.stderr.write(`${error?.stack ?? error}\n`);
+    process.exit(129);
+  }
+  current.finish({ ok: false, error: describeError(error) }, 129);
 });
 
 /** Resolves once nothing but stdout and stderr keeps the event loop busy (callbackWaitsForEmptyEventLoop). */
@@ -156,7 +168,8 @@ async function invoke(text) {
   // Parsed here, so the event's parse counts in the invocation's CPU time as it does on Lambda.
   const msg = JSON.parse(text);
   let finished = false;
-  const finish = (outcome) => {
+  /** Reports the outcome, then waits frozen for the next invocation — or ends the process with `exitCode`. */
+  const finish = (outcome, exitCode) => {
     if (finished) return;
     finished = true;
     current = undefined;
@@ -167,7 +180,8 @@ async function invoke(text) {
     // promises — gets a turn before it, as Lambda freezes an environment that answered.
     let next;
     try {
-      report({ type: "result", id: msg.id, ...outcome, cpuMs, processCpuMs: (now.user + now.system) / 1000, maxRssKb: peakRssKb() });
+      report({ type: "result", id: msg.id, ...outcome, cpuMs, processCpuMs: (now.user + now.system) / 1000, maxRssKb: peakRssKb(), ...(exitCode === undefined ? {} : { exiting: true }) });
+      if (exitCode !== undefined) process.exit(exitCode);
       next = nextInvocation();
     } catch {
       // The runtime is gone (EPIPE) or sent what cannot be read: nothing can reach this environment any more, and

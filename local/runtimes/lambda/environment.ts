@@ -91,7 +91,7 @@ export interface InvokeContext {
 type ChildMessage =
   | { type: "ready"; initMs: number; processCpuMs: number }
   | { type: "init-error"; initMs: number; error: FunctionError }
-  | { type: "result"; id: string; ok: boolean; payload?: string; error?: FunctionError; cpuMs: number; processCpuMs: number; maxRssKb: number };
+  | { type: "result"; id: string; ok: boolean; payload?: string; error?: FunctionError; cpuMs: number; processCpuMs: number; maxRssKb: number; exiting?: boolean };
 
 export class ExecutionEnvironment {
   readonly process: ChildProcess;
@@ -156,7 +156,13 @@ export class ExecutionEnvironment {
         started({ ok: false, initMs: msg.initMs, error: msg.error });
         return;
       }
-      // The process blocked itself after writing this (bootstrap.mjs): it is frozen until the next invocation.
+      if (msg.exiting) {
+        // An uncaught error: the process ends right after this answer, as Lambda's runtime ends it. It takes no more
+        // invocations; the next one gets a new environment.
+        this.dead = true;
+        this.endReason = "uncaught error";
+      }
+      // Otherwise the process blocked itself after writing this (bootstrap.mjs): frozen until the next invocation.
       this.frozen = true;
       this.processCpuMs = msg.processCpuMs;
       const settle = this.settle;

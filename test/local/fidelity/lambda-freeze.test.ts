@@ -6,7 +6,8 @@ import { sharedMini } from "../support";
  * when timers and promises left pending resume. An unhandled rejection fails the invocation in progress.
  * Sources: AWS Lambda docs, "Lambda execution environment lifecycle" (freeze and thaw) and "Define Lambda function
  * handler in Node.js" (async handlers; nodejs24.x removes callback handlers); the Node.js runtime interface client
- * fails an invocation with Runtime.UnhandledPromiseRejection.
+ * fails an invocation with Runtime.UnhandledPromiseRejection, the reason's toString() as its message ("Error: yikes",
+ * as an integration test against Lambda records it), and ends the process.
  */
 describe("fidelity: frozen between invocations", function () {
   this.timeout(60_000);
@@ -32,6 +33,9 @@ describe("fidelity: frozen between invocations", function () {
     expect(result.ok).to.equal(false);
     if (result.ok) return;
     expect(result.error.errorType).to.equal("Runtime.UnhandledPromiseRejection");
-    expect(result.error.errorMessage).to.equal("nobody awaited this");
+    expect(result.error.errorMessage).to.equal("Error: nobody awaited this");
+    // Lambda's runtime ends the process after such an error: the next invocation starts a new environment.
+    const next = await cloud.lambda.invoke("mini-reject", {});
+    expect(next.record.cold, "the next invocation reused the environment the error broke").to.equal(true);
   });
 });

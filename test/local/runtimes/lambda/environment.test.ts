@@ -9,6 +9,9 @@ const HANDLERS = {
   // Awaits a promise nothing will settle, with nothing else left to run.
   "never.mjs": "export const handler = () => new Promise(() => {});\n",
   // Answers after 100 ms and leaves a timer running: a process nobody froze would keep going.
+  // An exception thrown in a callback, where no promise of the handler's can catch it.
+  "throws-later.mjs": "export const handler = () => new Promise(() => setTimeout(() => { throw new TypeError('late'); }, 10));\n",
+  "rejects.mjs": "export const handler = async () => { Promise.reject(new RangeError('unawaited')); await new Promise((r) => setTimeout(r, 50)); return 'done'; };\n",
   "lingering.mjs": "export const handler = () => { setInterval(() => {}, 10); return new Promise((resolve) => setTimeout(() => resolve('late'), 100)); };\n",
 };
 
@@ -67,6 +70,25 @@ describe("ExecutionEnvironment (one function process)", function () {
     expect([outcome.kind, outcome.payload]).to.deep.equal(["success", "null"]);
     // The environment is still there for the next invocation.
     expect([(await e.invoke("r-2", "{}", { ...context, awsRequestId: "r-2" })).kind, e.dead]).to.deep.equal(["success", false]);
+  });
+
+  it("fails the invocation with an exception thrown in a callback, then ends the process as Lambda's runtime does (exit 129)", async () => {
+    const e = start("throws-later.handler");
+    expect(await e.ready).to.include({ ok: true });
+    const exited = exitOf(e);
+    const outcome = await e.invoke("r-1", "{}", context);
+    expect([outcome.kind, outcome.error?.errorType, outcome.error?.errorMessage, e.dead]).to.deep.equal(["error", "TypeError", "late", true]);
+    expect(await exited).to.deep.equal([129, null]);
+  });
+
+  it("fails the invocation with a rejection nobody handled, then ends the process (exit 128)", async () => {
+    const e = start("rejects.handler");
+    expect(await e.ready).to.include({ ok: true });
+    const exited = exitOf(e);
+    const outcome = await e.invoke("r-1", "{}", context);
+    expect([outcome.kind, outcome.error?.errorType, outcome.error?.errorMessage, e.dead]).to.deep.equal(["error", "Runtime.UnhandledPromiseRejection", "RangeError: unawaited", true]);
+    expect(outcome.error?.trace?.[0]).to.equal("Runtime.UnhandledPromiseRejection: RangeError: unawaited");
+    expect(await exited).to.deep.equal([128, null]);
   });
 
   it("ends its process when the runtime that started it goes away (its invocation pipe closes): none is left behind", async () => {
