@@ -104,22 +104,32 @@ export async function bundleHandler(options: BundleOptions): Promise<Bundle> {
   const home = path.join(BUILD_DIR, "lambda", options.name);
   const manifestFile = path.join(BUILD_DIR, "cache", "bundles", `${key}.json`);
   // The same handler bundled under several names at once (one program's dev and prod, a test's stacks): one build.
+  // Registered before anything is awaited, so a second call in the same turn waits on this promise, not on the lock
+  // file's polling.
   const running = building.get(key);
   if (running) await running.catch(() => undefined);
-  // And in two processes at once (two program runs: a test suite's cloud and a CLI's, `npm run plan` beside serve).
-  const claim = await readOrClaim(`${manifestFile}.lock`, () => reusable(manifestFile, home), { label: `bundle of ${options.entry}` });
-  if ("value" in claim) return claim.value;
-  const build = queueBuild({ options, home, manifestFile });
-  building.set(key, build);
+  const attempt = reuseOrBuild({ options, home, manifestFile });
+  building.set(key, attempt);
   try {
-    return await build;
+    return await attempt;
   } finally {
-    if (building.get(key) === build) building.delete(key);
-    claim.release();
+    if (building.get(key) === attempt) building.delete(key);
   }
 }
 
 const building = new Map<string, Promise<Bundle>>();
+
+/** And in two processes at once (two program runs: a test suite's cloud and a CLI's, `npm run plan` beside serve). */
+async function reuseOrBuild(request: BuildRequest): Promise<Bundle> {
+  const { options, home, manifestFile } = request;
+  const claim = await readOrClaim(`${manifestFile}.lock`, () => reusable(manifestFile, home), { label: `bundle of ${options.entry}` });
+  if ("value" in claim) return claim.value;
+  try {
+    return await queueBuild(request);
+  } finally {
+    claim.release();
+  }
+}
 
 interface BuildRequest {
   readonly options: BundleOptions;
