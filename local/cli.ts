@@ -235,7 +235,7 @@ function streamLogs(cloud: LocalCloud, io: CliIo): () => void {
 }
 
 function iamLogFileOf(io: CliIo): string {
-  return io.iamLogFile ?? process.env.LOCAL_IAM_LOG ?? localStatePath(PROJECT_DIR, "iam-log.json");
+  return io.iamLogFile ?? lazy.iam().iamLogPath(PROJECT_DIR);
 }
 
 function serveDirOf(io: CliIo): string {
