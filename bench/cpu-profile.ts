@@ -1,3 +1,4 @@
+import type { SourceMap } from "node:module";
 import * as path from "node:path";
 import { Session } from "node:inspector/promises";
 
@@ -23,7 +24,7 @@ export async function profileMainThread<T>(work: () => Promise<T>, samplingInter
     await session.post("Profiler.setSamplingInterval", { interval: samplingIntervalUs });
     await session.post("Profiler.start");
     let result: T;
-    let profile: Parameters<typeof consumersOf>[0];
+    let profile: Profile;
     try {
       result = await work();
     } finally {
@@ -39,21 +40,71 @@ export async function profileMainThread<T>(work: () => Promise<T>, samplingInter
 
 interface ProfileNode {
   readonly id: number;
-  readonly callFrame: { readonly functionName: string; readonly url: string };
+  readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number; readonly columnNumber: number };
+  readonly children?: readonly number[];
 }
 
-function consumersOf(profile: { nodes: ProfileNode[]; samples?: number[]; timeDeltas?: number[] }): Array<{ name: string; selfMs: number; share: number }> {
-  const owner = new Map(profile.nodes.map((node) => [node.id, ownerOf(node.callFrame)]));
-  const selfUs = new Map<string, number>();
+export interface Profile {
+  readonly nodes: ProfileNode[];
+  readonly samples?: number[];
+  readonly timeDeltas?: number[];
+}
+
+function consumersOf(profile: Profile): Array<{ name: string; selfMs: number; share: number }> {
+  return [...addSelfTime(new Map(), profile, new Map(profile.nodes.map((node) => [node.id, ownerOf(node.callFrame)])))]
+    .map(([name, us]) => ({ name, selfMs: us / 1000, share: 0 }))
+    .sort((a, b) => b.selfMs - a.selfMs);
+}
+
+/** Adds each sample's time (the gap to the next sample) to its node's owner; owners `(idle)` and undefined are left out. */
+function addSelfTime(selfUs: Map<string, number>, profile: Profile, owner: Map<number, string | undefined>): Map<string, number> {
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
   for (let i = 0; i < samples.length; i++) {
-    const name = owner.get(samples[i]!) ?? "(unknown)";
-    if (name === "(idle)") continue;
-    // A sample's time is the gap to the next sample.
+    const name = owner.get(samples[i]!);
+    if (name === undefined || name === "(idle)") continue;
     selfUs.set(name, (selfUs.get(name) ?? 0) + (deltas[i + 1] ?? 0));
   }
-  return [...selfUs].map(([name, us]) => ({ name, selfMs: us / 1000, share: 0 })).sort((a, b) => b.selfMs - a.selfMs);
+  return selfUs;
+}
+
+/**
+ * Where the function environments' CPU went, from the profiles `--cpu-prof` wrote (local/runtimes/lambda,
+ * `cpuProfileDir`), summed over every environment. A bundle's code is named by the package or project file it came
+ * from where `sourceMaps` has the bundle's map (bundle-source-maps.ts), otherwise by function (esbuild keeps names);
+ * Node's own code by module as on the main thread. Time blocked reading the next invocation
+ * (bootstrap.mjs `nextInvocation`, the freeze) is left out, as idle time is.
+ */
+export function environmentConsumers(profiles: readonly Profile[], sourceMaps: ReadonlyMap<string, SourceMap> = new Map()): { consumers: Consumer[]; busyMs: number } {
+  const selfUs = new Map<string, number>();
+  for (const profile of profiles) {
+    const parent = new Map<number, number>();
+    for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+    const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+    const frozen = (id: number): boolean => {
+      for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+        const frame = byId.get(at)!.callFrame;
+        if (frame.functionName === "nextInvocation" && frame.url.endsWith("/bootstrap.mjs")) return true;
+      }
+      return false;
+    };
+    const owner = new Map(
+      profile.nodes.map((node) => {
+        const { functionName, url } = node.callFrame;
+        if (frozen(node.id)) return [node.id, undefined];
+        if (url.endsWith("/bootstrap.mjs")) return [node.id, "the runtime (bootstrap.mjs)"];
+        if (url.startsWith("file://") && !url.includes("/node_modules/")) {
+          const source = sourceMaps.get(new URL(url).pathname)?.findEntry(node.callFrame.lineNumber, node.callFrame.columnNumber);
+          return [node.id, source && "originalSource" in source ? ownerOf({ functionName, url: source.originalSource }) : `${functionName || "(anonymous)"} (bundle)`];
+        }
+        return [node.id, ownerOf(node.callFrame)];
+      }),
+    );
+    addSelfTime(selfUs, profile, owner);
+  }
+  const consumers = [...selfUs].map(([name, us]) => ({ name, selfMs: us / 1000, share: 0 })).sort((a, b) => b.selfMs - a.selfMs);
+  const busyMs = consumers.reduce((sum, c) => sum + c.selfMs, 0);
+  return { consumers: consumers.map((c) => ({ ...c, share: c.selfMs / busyMs })), busyMs };
 }
 
 function ownerOf({ functionName, url }: { functionName: string; url: string }): string {
@@ -61,7 +112,12 @@ function ownerOf({ functionName, url }: { functionName: string; url: string }): 
     // (garbage collector), (program), (idle), (root), or a native function (a binding such as fs's `read`).
     return functionName.startsWith("(") ? functionName : `native ${functionName || "(anonymous)"}`;
   }
-  if (url.startsWith("node:")) return `node:${url.slice(5).split("/")[0]}`;
+  if (url.startsWith("node:")) {
+    // node:internal/crypto/hash → node:internal/crypto: "internal" alone would lump Node's modules, streams and
+    // crypto together.
+    const [first, second] = url.slice(5).split("/");
+    return first === "internal" && second ? `node:internal/${second}` : `node:${first}`;
+  }
   const file = url.startsWith("file://") ? new URL(url).pathname : url;
   const modules = file.lastIndexOf("/node_modules/");
   if (modules >= 0) {

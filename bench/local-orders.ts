@@ -2,7 +2,7 @@
  * Orders per second through the local cloud (the dev stack's program, every order a full Step Functions execution
  * with real Lambda workers, DynamoDB, SNS and the sandbox gateway), and cold vs warm invocation latency per function.
  *
- *   npx tsx bench/local-orders.ts [--orders 1000] [--environments 2]
+ *   npx tsx bench/local-orders.ts [--orders 1000] [--environments 2] [--no-profile] [--profile-functions]
  *
  * Target: ≥ 100 orders/s on 2 cores, i.e. ≤ 20 ms of CPU per order in all. All orders are submitted at once, as a
  * burst; each function may run `--environments` environments (processes) at a time, later invocations queue.
@@ -12,22 +12,36 @@
  * environment's process), each function's CPU per invocation, and the top five consumers of the main thread's CPU
  * from a V8 profile of the run (`--no-profile` to leave the profiler out; it costs a few per cent).
  *
+ * `--profile-functions` adds the top ten consumers inside the function environments, where two thirds of an
+ * order's CPU goes, from a `--cpu-prof` of every environment's process. Such environments run without Node's
+ * permission model (it refuses the profile's write), and profiling costs them CPU: read that run's shares, not its
+ * CPU per order.
+ *
  * V8 samples on the wall clock: a consumer's self time is time on this thread's stack, whether the thread ran or
  * waited for a core, so on a busy machine the shares add up to more than the thread's CPU. The largest, `native
  * writeUtf8String`, is the writes that wake another process (an invocation handed to a function, an HTTP answer);
  * it is mostly real CPU: measured around the invocation writes alone, 5,000 writes took 0.87 s of this thread's
  * CPU and 1.32 s of wall time (one run, 2 cores, 2026-12-02).
  */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { parseArgs } from "node:util";
 import { startLocalCloud } from "../local/cloud";
 import { invocationStats, median, percentile, table } from "../local/report";
 import { sampleProcess } from "../local/runtimes/process-limits";
 import { Operator } from "../local/scenarios";
-import { profileMainThread, type Consumer } from "./cpu-profile";
+import { bundleSourceMaps } from "./bundle-source-maps";
+import { environmentConsumers, profileMainThread, type Consumer, type Profile } from "./cpu-profile";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { orders: { type: "string", default: "1000" }, environments: { type: "string", default: "2" }, "no-profile": { type: "boolean", default: false } },
+    options: {
+      orders: { type: "string", default: "1000" },
+      environments: { type: "string", default: "2" },
+      "no-profile": { type: "boolean", default: false },
+      "profile-functions": { type: "boolean", default: false },
+    },
   });
   const count = Number(values.orders);
   const environments = Number(values.environments);
@@ -35,7 +49,8 @@ async function main(): Promise<void> {
   if (!Number.isInteger(environments) || environments < 1) throw new Error("--environments must be a positive integer");
 
   const bootStart = Date.now();
-  const cloud = await startLocalCloud({ maxEnvironmentsPerFunction: environments, buildImages: false });
+  const functionProfiles = values["profile-functions"] ? fs.mkdtempSync(path.join(os.tmpdir(), "local-orders-profiles-")) : undefined;
+  const cloud = await startLocalCloud({ maxEnvironmentsPerFunction: environments, buildImages: false, functionCpuProfileDir: functionProfiles });
   const operator = new Operator(cloud);
   try {
     process.stdout.write(`booted in ${Date.now() - bootStart} ms (program ${cloud.deployMs} ms)\n`);
@@ -114,6 +129,25 @@ async function main(): Promise<void> {
   } finally {
     operator.close();
     await cloud.stop();
+  }
+  if (functionProfiles) {
+    // Written by each environment as it ends, so only after the stop; boot-time environments (provisioned
+    // concurrency) and the seeding's count too, a small part of a 1,000-order run.
+    const files = fs.readdirSync(functionProfiles).filter((f) => f.endsWith(".cpuprofile"));
+    const profiles = files.map((f) => JSON.parse(fs.readFileSync(path.join(functionProfiles, f), "utf8")) as Profile);
+    const bundles = profiles.flatMap((p) => p.nodes.map((n) => n.callFrame.url)).filter((url) => url.startsWith("file://") && url.endsWith("/index.mjs"));
+    const { consumers, busyMs } = environmentConsumers(profiles, await bundleSourceMaps([...new Set(bundles)].map((url) => new URL(url).pathname)));
+    fs.rmSync(functionProfiles, { recursive: true, force: true });
+    process.stdout.write(
+      [
+        `function environments' top ten consumers (${files.length} profiles, ${(busyMs / count).toFixed(1)} ms per order busy; self time sampled on the wall clock, frozen time left out):`,
+        table(
+          ["consumer", "ms", "share", "ms per order"],
+          consumers.slice(0, 10).map((c) => [c.name, c.selfMs.toFixed(0), `${(c.share * 100).toFixed(1)} %`, (c.selfMs / count).toFixed(2)]),
+        ),
+        "",
+      ].join("\n"),
+    );
   }
 }
 

@@ -53,6 +53,11 @@ export interface LocalCloudOptions {
   readonly fargateStartupSeconds?: number;
   /** Execution environments per function on this machine. @default 4 */
   readonly maxEnvironmentsPerFunction?: number;
+  /**
+   * Write a V8 CPU profile of every function environment into this folder as it ends; such environments run without
+   * Node's permission model, which refuses the write (bench/local-orders.ts --profile-functions). @default none
+   */
+  readonly functionCpuProfileDir?: string;
   /** Build container images at boot rather than at the first task. @default true */
   readonly buildImages?: boolean;
   /** Print the program's own output. @default false */
@@ -138,7 +143,7 @@ export class LocalCloud {
     };
     const baseEnv = () => ({ AWS_REGION: region, AWS_DEFAULT_REGION: region, ...this.frontDoor.endpointEnv() });
     const compileCacheDir = options.compileCache ? localStatePath(projectDir, "compile-cache") : undefined;
-    this.lambda = new LambdaRuntime({ principals: this.principals, baseEnv, maxEnvironmentsPerFunction: options.maxEnvironmentsPerFunction, compileCacheDir });
+    this.lambda = new LambdaRuntime({ principals: this.principals, baseEnv, maxEnvironmentsPerFunction: options.maxEnvironmentsPerFunction, compileCacheDir, cpuProfileDir: options.functionCpuProfileDir });
     this.ecs = new EcsRuntime({
       region,
       principals: this.principals,

@@ -56,6 +56,12 @@ export interface EnvironmentSpec {
   readonly env: Record<string, string>;
   /** V8 compile cache folder (tests), or none. */
   readonly compileCacheDir?: string;
+  /**
+   * Write a V8 CPU profile of the process to this folder when it ends (bench/local-orders.ts --profile-functions).
+   * Node's permission model refuses the profile's write whatever folder it is allowed, so a profiled environment
+   * runs without it: a benchmark's mode, never the tests'. @default none
+   */
+  readonly cpuProfileDir?: string;
 }
 
 export interface FunctionError {
@@ -115,9 +121,9 @@ export class ExecutionEnvironment {
       process.execPath,
       [
         ...lambdaHeapFlags(spec.memorySize),
-        "--permission",
-        "--allow-fs-read=*",
-        ...writable.map((dir) => `--allow-fs-write=${dir}`),
+        ...(spec.cpuProfileDir
+          ? ["--cpu-prof", `--cpu-prof-dir=${spec.cpuProfileDir}`]
+          : ["--permission", "--allow-fs-read=*", ...writable.map((dir) => `--allow-fs-write=${dir}`)]),
         // Child processes, worker threads, native addons and WASI stay refused (Lambda allows them): each could
         // write where the permission model forbids it, and no function of this program uses them.
         "--disable-warning=ExperimentalWarning",
@@ -253,6 +259,13 @@ export class ExecutionEnvironment {
     if (this.dead) return;
     this.dead = true;
     this.endReason = reason;
+    if (reason === "stopped" && this.spec.cpuProfileDir) {
+      // V8 writes the profile only on a normal exit: closing the invocations pipe is one (bootstrap.mjs exits 0 at
+      // its end). An environment stopped mid-invocation does not read it; its profile is lost after 5 s.
+      (this.process.stdio[3] as NodeJS.WritableStream).end();
+      setTimeout(() => this.process.kill("SIGKILL"), 5000).unref();
+      return;
+    }
     this.process.kill("SIGKILL");
   }
 

@@ -184,6 +184,8 @@ export interface LambdaRuntimeOptions {
    * Lambda's; the tests turn it on, the demo and benchmarks do not. @default none
    */
   readonly compileCacheDir?: string;
+  /** Profile every environment's process into this folder (environment.ts `cpuProfileDir`). @default none */
+  readonly cpuProfileDir?: string;
   /** Where read-only copies of the bundles go (code-store.ts). @default /var/tmp/local-cloud/code */
   readonly codeStore?: CodeStore;
 }
@@ -433,6 +435,7 @@ export class LambdaRuntime extends EventEmitter {
       writableDir: writable.dir,
       env: { ...this.environmentOf(spec, principal, pool.codeDir), ...(writable.tmpdirEnv ? { TMPDIR: writable.tmpdirEnv } : {}) },
       compileCacheDir: this.options.compileCacheDir,
+      cpuProfileDir: this.options.cpuProfileDir,
     });
     env.process.once("exit", () => this.destroy(pool, env));
     this.pipeLogs(spec.name, env, env.process.stdout!, "stdout");

@@ -12,6 +12,8 @@ const HANDLERS = {
   // An exception thrown in a callback, where no promise of the handler's can catch it.
   "throws-later.mjs": "export const handler = () => new Promise(() => setTimeout(() => { throw new TypeError('late'); }, 10));\n",
   "rejects.mjs": "export const handler = async () => { Promise.reject(new RangeError('unawaited')); await new Promise((r) => setTimeout(r, 50)); return 'done'; };\n",
+  // Spins for 50 ms of its own CPU: a sampling profiler (1 ms interval) sees it however busy the machine is.
+  "busy.mjs": "export const handler = async () => { const t = process.cpuUsage(); while (process.cpuUsage(t).user + process.cpuUsage(t).system < 50_000); return 'spun'; };\n",
   "lingering.mjs": "export const handler = () => { setInterval(() => {}, 10); return new Promise((resolve) => setTimeout(() => resolve('late'), 100)); };\n",
 };
 
@@ -36,8 +38,9 @@ describe("ExecutionEnvironment (one function process)", function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = (handler: string) =>
+  const start = (handler: string, more: { cpuProfileDir?: string } = {}) =>
     (env = new ExecutionEnvironment({
+      ...more,
       functionName: "environment-test",
       handler,
       runtime: "nodejs24.x",
@@ -97,6 +100,22 @@ describe("ExecutionEnvironment (one function process)", function () {
     const exited = exitOf(e);
     (e.process.stdio[3] as NodeJS.WritableStream).end();
     expect(await exited).to.deep.equal([0, null]);
+  });
+
+  it("writes a CPU profile of its process, naming the handler's file, when stopped with a profile folder (bench/local-orders.ts)", async () => {
+    const profiles = path.join(dir, "profiles");
+    fs.mkdirSync(profiles);
+    const e = start("busy.handler", { cpuProfileDir: profiles });
+    expect(await e.ready).to.include({ ok: true });
+    expect((await e.invoke("r-1", "{}", context)).kind).to.equal("success");
+    const exited = exitOf(e);
+    e.kill("stopped");
+    // A normal exit, not SIGKILL: V8 writes the profile only then.
+    expect(await exited).to.deep.equal([0, null]);
+    const files = fs.readdirSync(profiles);
+    expect(files).to.have.length(1);
+    const profile = JSON.parse(fs.readFileSync(path.join(profiles, files[0]!), "utf8")) as { nodes: Array<{ callFrame: { url: string } }> };
+    expect(profile.nodes.map((n) => n.callFrame.url)).to.include(`file://${path.join(dir, "code", "busy.mjs")}`);
   });
 
   it("ends its process when the runtime goes away during an invocation, instead of running on unfrozen", async () => {
