@@ -89,8 +89,9 @@ const settingsSchema = z
     fargateHeartbeatSeconds: z.number().int().min(10).max(3600).default(240),
     fargateStartupAllowanceSeconds: z.number().int().min(0).max(1800).default(120),
     fargateTimeoutSeconds: z.number().int().min(60).max(86_400).default(10_800),
-    // Whether `pulumi destroy` may delete what holds data: the documents bucket (every object version) and the worker's
-    // image repository. Off unless a stack asks for it, so no stack loses data by omission.
+    // Whether `pulumi destroy` may delete what holds data: the tables (otherwise under DynamoDB's deletion protection),
+    // the documents bucket (every object version) and the worker's image repository. Off unless a stack asks for it,
+    // so no stack loses data by omission.
     forceDestroy: z.boolean().default(false),
   })
   .strict();

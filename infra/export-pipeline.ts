@@ -47,7 +47,10 @@ export interface ExportPipelineArgs {
   };
   /** Days every log group of the pipeline keeps its logs. */
   readonly logRetentionDays: number;
-  /** Let `pulumi destroy` delete the documents bucket with every object version, and the worker's images. @default false */
+  /**
+   * Let `pulumi destroy` delete the documents bucket with every object version, the worker's images and the jobs
+   * table (which otherwise carries DynamoDB's deletion protection). @default false
+   */
   readonly forceDestroy?: boolean;
   /** Level of the handlers' structured logger. */
   readonly logLevel: string;
@@ -107,6 +110,7 @@ export class ExportPipeline extends pulumi.ComponentResource {
         attributes: [{ name: "jobId", type: "S" }],
         pointInTimeRecovery: { enabled: true },
         serverSideEncryption: { enabled: true },
+        deletionProtectionEnabled: !(args.forceDestroy ?? false),
       },
       { parent: this },
     );

@@ -37,6 +37,8 @@ export interface OrderPipelineArgs {
   readonly logLevel: string;
   /** Topic the alarms notify. */
   readonly alarmTopicArn: pulumi.Input<string>;
+  /** Let `pulumi destroy` (or a replacement) delete the tables; without it they carry DynamoDB's deletion protection. @default false */
+  readonly forceDestroy?: boolean;
 }
 
 /** The pipeline's arguments as a stack's settings give them, plus what other components provide. */
@@ -56,6 +58,7 @@ export function orderPipelineArgs(
     logRetentionDays: settings.logRetentionDays,
     logLevel: settings.logLevel,
     alarmTopicArn: wiring.alarmTopicArn,
+    forceDestroy: settings.forceDestroy,
   };
 }
 
@@ -82,9 +85,9 @@ export class OrderPipeline extends pulumi.ComponentResource {
   constructor(name: string, args: OrderPipelineArgs, opts?: pulumi.ComponentResourceOptions) {
     super("order-pipeline:orders:OrderPipeline", name, {}, opts);
     validate(args);
-    this.ordersTable = this.createTable(`${name}-orders`, "orderId");
-    this.inventoryTable = this.createTable(`${name}-inventory`, "sku");
-    this.shipmentsTable = this.createTable(`${name}-shipments`, "orderId");
+    this.ordersTable = this.createTable(`${name}-orders`, "orderId", args);
+    this.inventoryTable = this.createTable(`${name}-inventory`, "sku", args);
+    this.shipmentsTable = this.createTable(`${name}-shipments`, "orderId", args);
     this.notificationsKey = new aws.kms.Key(
       `${name}-notifications-key`,
       { description: "Encrypts customer notifications at rest in SNS", enableKeyRotation: true, deletionWindowInDays: 30 },
@@ -138,7 +141,7 @@ export class OrderPipeline extends pulumi.ComponentResource {
     );
   }
 
-  private createTable(name: string, hashKey: string): aws.dynamodb.Table {
+  private createTable(name: string, hashKey: string, args: OrderPipelineArgs): aws.dynamodb.Table {
     return new aws.dynamodb.Table(
       name,
       {
@@ -147,6 +150,10 @@ export class OrderPipeline extends pulumi.ComponentResource {
         attributes: [{ name: hashKey, type: "S" }],
         pointInTimeRecovery: { enabled: true },
         serverSideEncryption: { enabled: true },
+        // AWS refuses DeleteTable while it is on: a `pulumi destroy`, or a change that replaces the table (a new key,
+        // a renamed component), stops there instead of deleting the orders. Point-in-time recovery does not cover a
+        // deleted table beyond its one system backup.
+        deletionProtectionEnabled: !(args.forceDestroy ?? false),
       },
       { parent: this },
     );

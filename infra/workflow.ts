@@ -22,9 +22,12 @@ export const LAMBDA_TIMEOUT_ERRORS = ["States.Timeout", "Sandbox.Timedout"] as c
 /**
  * A Lambda function that ran out of memory: `Runtime.OutOfMemory` (the errorType Lambda reports, which Step Functions
  * names the error after), `Lambda.Unknown` where Lambda reports no errorType (older runtimes did so for memory and
- * time both).
+ * time both), and `Runtime.ExitError`: a process killed at its memory size is reported so too ("Runtime exited with
+ * error: signal: killed", in public reports of Node.js functions), and so is one that V8 aborts at its heap limit
+ * (the runtime caps the heap near the memory size). A process that ends for another reason (`process.exit`, a
+ * native crash) takes the same path: its Fargate run fails the same way, for the price of one task.
  */
-export const LAMBDA_RESOURCE_ERRORS = ["Runtime.OutOfMemory", "Lambda.Unknown"] as const;
+export const LAMBDA_RESOURCE_ERRORS = ["Runtime.OutOfMemory", "Lambda.Unknown", "Runtime.ExitError"] as const;
 
 /** State names are limited to 80 characters by ASL. */
 const MAX_STATE_NAME = 80;

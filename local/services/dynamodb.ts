@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import type { IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from "node:http";
 import { AddressInfo } from "node:net";
@@ -18,8 +19,8 @@ export class LocalDynamoDb {
   private server?: Server;
   private handler?: (req: IncomingMessage, res: ServerResponse) => void;
   private client?: DynamoDBClient;
-  /** Tables by name, with the key schema the program declared. */
-  readonly tables = new Map<string, { name: string; arn: string; hashKey: string; rangeKey?: string }>();
+  /** Tables by name, with the key schema and deletion protection the program declared. */
+  readonly tables = new Map<string, { name: string; arn: string; hashKey: string; rangeKey?: string; deletionProtection: boolean }>();
 
   constructor(
     private readonly region: string,
@@ -90,8 +91,9 @@ export class LocalDynamoDb {
           }
         : {}),
     };
-    if (await this.keptTable(input)) {
-      this.tables.set(name, { name, arn: this.tableArn(name), hashKey: inputs.hashKey, rangeKey: inputs.rangeKey });
+    const entry = { name, arn: this.tableArn(name), hashKey: inputs.hashKey, rangeKey: inputs.rangeKey, deletionProtection: inputs.deletionProtectionEnabled === true };
+    if (await this.keptTable(input, entry.deletionProtection)) {
+      this.tables.set(name, entry);
       return;
     }
     await this.client!.send(new CreateTableCommand(input));
@@ -103,14 +105,17 @@ export class LocalDynamoDb {
       if (turn >= 10_000) throw new Error(`table ${name} is still ${Table?.TableStatus} after ${turn} checks`);
       await new Promise((resolve) => setImmediate(resolve));
     }
-    this.tables.set(name, { name, arn: this.tableArn(name), hashKey: inputs.hashKey, rangeKey: inputs.rangeKey });
+    this.tables.set(name, entry);
   }
 
   /**
    * A table kept from an earlier boot (--persist) is used as it is when its keys and indexes are the ones the program
-   * declares now; otherwise it is deleted and created again, empty, as Pulumi replaces a table whose keys change.
+   * declares now; otherwise it is deleted and created again, empty, as Pulumi replaces a table whose keys change —
+   * unless the table is under deletion protection: AWS refuses the replaced table's DeleteTable, so the boot fails
+   * and the items stay. dynalite keeps no protection flag, so the program's current declaration stands for the kept
+   * table's (they differ only when one change both re-keys a table and turns its protection off).
    */
-  private async keptTable(input: CreateTableCommandInput): Promise<boolean> {
+  private async keptTable(input: CreateTableCommandInput, protectedTable: boolean): Promise<boolean> {
     if (!this.persistPath) return false;
     let table;
     try {
@@ -125,6 +130,13 @@ export class LocalDynamoDb {
       indexes(table?.GlobalSecondaryIndexes) === indexes(input.GlobalSecondaryIndexes) &&
       indexes(table?.LocalSecondaryIndexes) === indexes(input.LocalSecondaryIndexes);
     if (same) return true;
+    if (protectedTable) {
+      throw new Error(
+        `table ${input.TableName}: its keys or indexes changed, so Pulumi replaces it, and AWS refuses to delete the old one: ` +
+          `${deletionProtectedMessage(input.TableName!)}. Its items are kept in ${this.persistPath}; ` +
+          "copy them to the new table yourself, or set the stack's forceDestroy to let the table go",
+      );
+    }
     await this.client!.send(new DeleteTableCommand({ TableName: input.TableName }));
     for (;;) {
       try {
@@ -156,11 +168,27 @@ export class LocalDynamoDb {
   /** Serves an already-read request through dynalite's handler. */
   serve(headers: IncomingHttpHeaders, url: string, body: Buffer, res: ServerResponse): void {
     const operation = String(headers["x-amz-target"] ?? "").split(".")[1] ?? "";
+    if (operation === "DeleteTable" && this.refuseProtectedDelete(body, res)) return;
     if (operation === "PutItem" || operation === "UpdateItem" || operation === "DeleteItem") this.returnItemOnConditionFailure(body, res);
     const req = Object.assign(new EventEmitter(), { headers, method: "POST", url }) as unknown as IncomingMessage;
     this.handler!(req, res);
     if (body.length) req.emit("data", body);
     req.emit("end");
+  }
+
+  /** dynalite deletes any table; DynamoDB refuses a table under deletion protection. */
+  private refuseProtectedDelete(body: Buffer, res: ServerResponse): boolean {
+    let name: unknown;
+    try {
+      name = (JSON.parse(body.toString("utf8")) as { TableName?: unknown }).TableName;
+    } catch {
+      return false;
+    }
+    if (typeof name !== "string" || !this.tables.get(name)?.deletionProtection) return false;
+    const json = JSON.stringify({ __type: "com.amazon.coral.validate#ValidationException", message: deletionProtectedMessage(name) });
+    res.writeHead(400, { "content-type": "application/x-amz-json-1.0", "content-length": Buffer.byteLength(json), "x-amz-crc32": zlib.crc32(json) >>> 0, "x-amzn-requestid": randomUUID() });
+    res.end(json);
+    return true;
   }
 
   /**
@@ -196,4 +224,9 @@ export class LocalDynamoDb {
       return res;
     }) as ServerResponse["end"];
   }
+}
+
+/** DynamoDB's refusal of DeleteTable on a protected table (ValidationException; as recorded against AWS in moto's tests). */
+function deletionProtectedMessage(table: string): string {
+  return `1 validation error detected: Table '${table}' can't be deleted while DeletionProtectionEnabled is set to True`;
 }

@@ -31,6 +31,11 @@ describe("ExportPipeline (Pulumi mocks)", function () {
   const bucketArn = (stack: string) => ofType("aws:s3/bucket:Bucket", `exports-${stack}-documents`)[0].state.arn as string;
   const fn = (stack: string, name: string) => ofType("aws:lambda/function:Function", `exports-${stack}-${name}-function`)[0].inputs;
 
+  it("protects prod's jobs table against deletion, and leaves dev's deletable (its `forceDestroy`)", () => {
+    const protection = (stack: string) => ofType("aws:dynamodb/table:Table", `exports-${stack}-jobs`).map((t) => t.inputs.deletionProtectionEnabled);
+    expect([protection("prod"), protection("dev")]).to.deep.equal([[true], [false]]);
+  });
+
   it("sizes the SVG and PDF exporters separately, from each stack's config", () => {
     expect([fn("dev", "export-svg").memorySize, fn("dev", "export-pdf").memorySize]).to.deep.equal([208, 352]);
     expect([fn("prod", "export-svg").memorySize, fn("prod", "export-pdf").memorySize]).to.deep.equal([224, 384]);

@@ -38,7 +38,7 @@ describe("export workflow", () => {
   it("falls back to Fargate when a Lambda exporter runs out of time or memory, and records any other failure", () => {
     for (const name of ["ExportSvg", "ExportPdf"]) {
       expect(states[name].Catch, name).to.deep.equal([
-        { ErrorEquals: ["States.Timeout", "Sandbox.Timedout", "Runtime.OutOfMemory", "Lambda.Unknown"], Next: "ExportOnFargate", ResultPath: "$.lambdaError" },
+        { ErrorEquals: ["States.Timeout", "Sandbox.Timedout", "Runtime.OutOfMemory", "Lambda.Unknown", "Runtime.ExitError"], Next: "ExportOnFargate", ResultPath: "$.lambdaError" },
         { ErrorEquals: ["States.ALL"], Next: "RecordJobFailed", ResultPath: "$.error" },
       ]);
       expect(states[name].TimeoutSeconds, name).to.equal(780);

@@ -215,6 +215,16 @@ describe("OrderPipeline (Pulumi mocks)", function () {
     }
   });
 
+  it("protects prod's tables against deletion, and leaves dev's deletable (its `forceDestroy`)", () => {
+    const protection = (prefix: string) => ofType("aws:dynamodb/table:Table", prefix).map((t) => [t.name, t.inputs.deletionProtectionEnabled]);
+    expect(protection("orders-prod-")).to.deep.equal([
+      ["orders-prod-orders", true],
+      ["orders-prod-inventory", true],
+      ["orders-prod-shipments", true],
+    ]);
+    expect(protection("orders-dev-").map(([, on]) => on)).to.deep.equal([false, false, false]);
+  });
+
   it("exposes prod's state machine too (two stacks in one process stay apart)", async () => {
     expect(await promiseOf(prod.stateMachine.arn)).to.equal(`arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:shop-prod-orders`);
   });
