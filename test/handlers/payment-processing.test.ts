@@ -83,9 +83,9 @@ describe("PaymentProcessing (against the sandbox gateway)", () => {
 
   it("gives up after PAYMENT_TIMEOUT_MS with PaymentGatewayUnavailable when the gateway never answers", async () => {
     const state = stateFor("tok_timeout");
-    // This gateway never answers, so only the timeout can end the call, however short it is: a container configured
-    // with 200 ms shows the same outcome as the file's 1,500 ms, sooner. (The lost-answer test above keeps 1,500 ms:
-    // there the charge must reach the gateway before the timeout.)
+    // This gateway holds the call for its hangMs (500 ms), so a container configured with 200 ms gives up first:
+    // Node runs the earlier of two expired timers first, however late the process wakes. (The lost-answer test above
+    // keeps the file's 10 s: there the charge must reach the gateway, which then drops the call.)
     const file = require.resolve("../../handlers/payment-processing");
     const configured = process.env.PAYMENT_TIMEOUT_MS;
     delete require.cache[file];

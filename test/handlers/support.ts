@@ -75,7 +75,7 @@ let gatewayPort = 0;
  * the same port). Tests use distinct orderIds, so they do not see each other's charges.
  */
 export function sandboxGateway(): Promise<PaymentGateway> {
-  gateway ??= startPaymentGateway({ apiKey: GATEWAY_KEY, hangMs: 5_000, port: gatewayPort }).then((started) => {
+  gateway ??= startPaymentGateway({ apiKey: GATEWAY_KEY, hangMs: 500, port: gatewayPort }).then((started) => {
     gatewayPort = started.port;
     process.env.PAYMENT_GATEWAY_URL = started.url;
     return started;

@@ -59,14 +59,14 @@ describe("export routing", () => {
     expect(route(input(720 * 100, 1, { documentKey: longKey }), wide).route).to.equal("map");
   });
 
-  it("sends to Fargate a split whose waves, each as long as the exporter's timeout, would not end in the time the execution leaves the Map", () => {
+  it("sends to Fargate a split whose waves, each as long as the exporter's Task timeout, would not end in the time the execution leaves the Map", () => {
     // 30 s per page: chunks of 24 pages (720 s expected); 100 chunks in waves of 10 → 10 waves. A chunk slower than
     // its estimate runs until the exporter's 780 s timeout, so the Map may take 7,800 s, not 7,200 s.
     const wide = { fargateSecondsAvailable: 100_000 };
     expect(route(input(2_400, 30), { ...wide, mapSecondsAvailable: 7_800 }).route).to.equal("map");
     const r = route(input(2_400, 30), { ...wide, mapSecondsAvailable: 7_799 });
     expect(r.route).to.equal("fargate");
-    expect(r.reason).to.contain("100 chunks in 10 waves of 10 may take 7,800 s (a wave lasts up to the exporter's 780 s timeout), more than the 7,799 s the execution leaves the Map");
+    expect(r.reason).to.contain("100 chunks in 10 waves of 10 may take 7,800 s (a wave lasts up to the exporter's 780 s Task timeout), more than the 7,799 s the execution leaves the Map");
     expect(route(input(2_400, 30), { ...wide, mapSecondsAvailable: 7_200 }).route).to.equal("fargate");
   });
 

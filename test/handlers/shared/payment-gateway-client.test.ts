@@ -93,7 +93,8 @@ describe("PaymentGatewayClient", () => {
     await new Promise((resolve) => closed.close(resolve));
 
     const error = await rejectionOf(
-      new PaymentGatewayClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 300, apiKey: async () => "k" }).charge(charge),
+      // A refused connection ends the call at once: the long timeout only keeps a slow machine from turning it into one.
+      new PaymentGatewayClient({ baseUrl: `http://127.0.0.1:${port}`, timeoutMs: 60_000, apiKey: async () => "k" }).charge(charge),
     );
 
     expect(error).to.be.instanceOf(PaymentGatewayUnavailableError);
@@ -114,7 +115,7 @@ describe("PaymentGatewayClient", () => {
 
   it("reports a connection failure without a system error code as it is, keeping it as the cause", async () => {
     // Port 1 is on fetch's list of blocked ports: it fails before connecting, with no `code`.
-    const error = await rejectionOf(new PaymentGatewayClient({ baseUrl: "http://127.0.0.1:1", timeoutMs: 300, apiKey: async () => "k" }).charge(charge));
+    const error = await rejectionOf(new PaymentGatewayClient({ baseUrl: "http://127.0.0.1:1", timeoutMs: 60_000, apiKey: async () => "k" }).charge(charge));
 
     expect(error).to.be.instanceOf(PaymentGatewayUnavailableError);
     expect(error.message).to.equal("payment gateway unreachable at http://127.0.0.1:1/v1/charges: fetch failed");
