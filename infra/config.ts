@@ -102,6 +102,20 @@ export const CLOUDWATCH_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 
 /** Slack for state transitions and retries on the longest export path. */
 export const EXPORT_PATH_MARGIN_SECONDS = 120;
 
+/**
+ * Lambda's limit on a cold start's init phase (AWS Lambda docs, "Understanding the Lambda execution environment
+ * lifecycle": 10 s for on-demand functions; the function's timeout covers only the invoke phase). A Task waits for
+ * both, so its TimeoutSeconds is the function's timeout plus this: the function's own timeout (Sandbox.Timedout)
+ * decides, and Step Functions never gives up on a cold function that is still within its time — which would start
+ * the Fargate fallback while the Lambda exporter keeps writing the same export.
+ */
+export const LAMBDA_INIT_LIMIT_SECONDS = 10;
+
+/** The TimeoutSeconds of a Task that invokes a function with this timeout. */
+export function lambdaTaskSeconds(functionTimeoutSeconds: number): number {
+  return functionTimeoutSeconds + LAMBDA_INIT_LIMIT_SECONDS;
+}
+
 export type Settings = Omit<z.infer<typeof settingsSchema>, "functions"> & {
   /** Sizing of every function: stack config merged over the defaults. */
   readonly functions: Record<FunctionKey, FunctionSizing>;
@@ -155,10 +169,14 @@ function checkCrossFieldRules(s: Settings): void {
   // It must end inside the execution timeout, or the execution times out with no Catch and the job stays RUNNING.
   const f = s.functions;
   const longestPath =
-    2 * f.exportJobStatus.timeoutSeconds + f.exportEstimate.timeoutSeconds + Math.max(f.exportSvg.timeoutSeconds, f.exportPdf.timeoutSeconds) + s.fargateTimeoutSeconds + EXPORT_PATH_MARGIN_SECONDS;
+    2 * lambdaTaskSeconds(f.exportJobStatus.timeoutSeconds) +
+    lambdaTaskSeconds(f.exportEstimate.timeoutSeconds) +
+    lambdaTaskSeconds(Math.max(f.exportSvg.timeoutSeconds, f.exportPdf.timeoutSeconds)) +
+    s.fargateTimeoutSeconds +
+    EXPORT_PATH_MARGIN_SECONDS;
   if (longestPath > s.exportWorkflowTimeoutSeconds) {
     throw new Error(
-      `invalid stack config: \`exportWorkflowTimeoutSeconds\` (${s.exportWorkflowTimeoutSeconds}) must cover the longest export path, ${longestPath} s (job status ×2 + estimate + the slower exporter's timeout + \`fargateTimeoutSeconds\` + ${EXPORT_PATH_MARGIN_SECONDS} s margin)`,
+      `invalid stack config: \`exportWorkflowTimeoutSeconds\` (${s.exportWorkflowTimeoutSeconds}) must cover the longest export path, ${longestPath} s (job status ×2 + estimate + the slower exporter's timeout, each Task with Lambda's ${LAMBDA_INIT_LIMIT_SECONDS} s init limit on top, + \`fargateTimeoutSeconds\` + ${EXPORT_PATH_MARGIN_SECONDS} s margin)`,
     );
   }
   checkFargateSize(s.fargateCpu, s.fargateMemoryMb);

@@ -5,7 +5,7 @@ import { fargateHeartbeatIntervalSeconds, FunctionSizing, Settings } from "./con
 import { exportRoutingEnvironment } from "./export-routing";
 import { ExportFunctionArns, exportWorkflow } from "./export-workflow";
 import { EXPORT_WORKER_CONTAINER, ExportWorkerTask } from "./export-worker-task";
-import { createFunctionSet, FunctionSpec, invokeArns, timeoutsOf } from "./function-set";
+import { createFunctionSet, FunctionSpec, invokeArns, taskTimeoutsOf } from "./function-set";
 import { LambdaFunction } from "./lambda-function";
 import { PolicyStatement } from "./policy";
 import { denyInsecureTransport, resourcePolicy } from "./resource-policies";
@@ -273,7 +273,7 @@ export class ExportPipeline extends pulumi.ComponentResource {
 
   private createStateMachine(name: string, args: ExportPipelineArgs): StateMachine {
     const arns = invokeArns(this.functions);
-    const timeouts = timeoutsOf(Object.keys(this.functions) as ExportFunctionKey[], args.sizing);
+    const timeouts = taskTimeoutsOf(Object.keys(this.functions) as ExportFunctionKey[], args.sizing);
     const w = this.worker;
     const workflow = pulumi
       .all([arns, w.cluster.arn, w.taskDefinition.arn, w.taskRole.arn, w.executionRole.arn, w.subnetIds, w.securityGroup.id])

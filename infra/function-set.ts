@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Plugin } from "esbuild";
-import { FunctionSizing } from "./config";
+import { FunctionSizing, lambdaTaskSeconds } from "./config";
 import { LambdaFunction } from "./lambda-function";
 import { PolicyStatement } from "./policy";
 
@@ -72,7 +72,7 @@ export function invokeArns<K extends string>(functions: Record<K, LambdaFunction
   return pulumi.output(Object.fromEntries(keys.map((k) => [k, functions[k].invokeArn]))) as unknown as pulumi.Output<Record<K, string>>;
 }
 
-/** Each function's timeout, which is also its Task's TimeoutSeconds. */
-export function timeoutsOf<K extends string>(keys: readonly K[], sizing: Record<K, FunctionSizing>): Record<K, number> {
-  return Object.fromEntries(keys.map((k) => [k, sizing[k].timeoutSeconds])) as Record<K, number>;
+/** The TimeoutSeconds of each function's Task: its timeout plus Lambda's init limit (config.ts `lambdaTaskSeconds`). */
+export function taskTimeoutsOf<K extends string>(keys: readonly K[], sizing: Record<K, FunctionSizing>): Record<K, number> {
+  return Object.fromEntries(keys.map((k) => [k, lambdaTaskSeconds(sizing[k].timeoutSeconds)])) as Record<K, number>;
 }

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { FunctionSizing, Settings } from "./config";
-import { createFunctionSet, FunctionSpec, invokeArns, timeoutsOf } from "./function-set";
+import { createFunctionSet, FunctionSpec, invokeArns, taskTimeoutsOf } from "./function-set";
 import { LambdaFunction } from "./lambda-function";
 import { OrderFunctionArns, orderWorkflow } from "./order-workflow";
 import { PolicyStatement } from "./policy";
@@ -254,7 +254,7 @@ export class OrderPipeline extends pulumi.ComponentResource {
 
   private createStateMachine(name: string, args: OrderPipelineArgs): StateMachine {
     const arns = invokeArns(this.functions);
-    const timeouts = timeoutsOf(Object.keys(this.functions) as OrderFunctionKey[], args.sizing);
+    const timeouts = taskTimeoutsOf(Object.keys(this.functions) as OrderFunctionKey[], args.sizing);
     const workflow = pulumi
       .all([arns, this.failedNotificationsQueue.url, this.failedNotificationsQueue.arn])
       .apply(([functions, url, arn]) =>

@@ -8,6 +8,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Longest duration of one Lambda invocation (AWS Lambda quota); a budget above it could never be met. */
 const LAMBDA_MAX_SECONDS = 900;
+/** Lambda's init limit, which a Task's timeout leaves on top of the function's (infra/config.ts). */
+const LAMBDA_INIT_LIMIT_SECONDS = 10;
 
 export function requiredEnv(env: Env, name: string, what: string): string {
   const value = env[name];
@@ -67,7 +69,10 @@ export interface EstimateConfig extends BucketConfig {
     readonly mapMaxConcurrency: number;
     /** `MAP_SECONDS_AVAILABLE`: what the execution leaves the Map's iterations. */
     readonly mapSecondsAvailable: number;
-    /** `MAP_CHUNK_SECONDS_SVG`, `MAP_CHUNK_SECONDS_PDF`: the longest one chunk may run, the format's exporter timeout. */
+    /**
+     * `MAP_CHUNK_SECONDS_SVG`, `MAP_CHUNK_SECONDS_PDF`: the longest one chunk may run, the format's exporter Task
+     * timeout (the function's timeout plus Lambda's 10 s init limit).
+     */
     readonly mapChunkSeconds: { readonly svg: number; readonly pdf: number };
     /** `FARGATE_SECONDS_AVAILABLE`: the worker's deadline. */
     readonly fargateSecondsAvailable: number;
@@ -106,8 +111,8 @@ export function readEstimateConfig(env: Env): EstimateConfig {
       mapMaxConcurrency: requiredNumberEnv(env, "MAP_MAX_CONCURRENCY", "the Map state's MaxConcurrency", 1, 40),
       mapSecondsAvailable: requiredNumberEnv(env, "MAP_SECONDS_AVAILABLE", "seconds the execution leaves the Map", 0, 31_536_000),
       mapChunkSeconds: {
-        svg: requiredNumberEnv(env, "MAP_CHUNK_SECONDS_SVG", "the SVG exporter's timeout in seconds", 1, LAMBDA_MAX_SECONDS),
-        pdf: requiredNumberEnv(env, "MAP_CHUNK_SECONDS_PDF", "the PDF exporter's timeout in seconds", 1, LAMBDA_MAX_SECONDS),
+        svg: requiredNumberEnv(env, "MAP_CHUNK_SECONDS_SVG", "the SVG exporter's Task timeout in seconds", 1, LAMBDA_MAX_SECONDS + LAMBDA_INIT_LIMIT_SECONDS),
+        pdf: requiredNumberEnv(env, "MAP_CHUNK_SECONDS_PDF", "the PDF exporter's Task timeout in seconds", 1, LAMBDA_MAX_SECONDS + LAMBDA_INIT_LIMIT_SECONDS),
       },
       fargateSecondsAvailable: requiredNumberEnv(env, "FARGATE_SECONDS_AVAILABLE", "the Fargate worker's deadline in seconds", 0, 86_400),
       fargateSpeedup: {

@@ -97,7 +97,7 @@ export function chooseRoute(input: RouteInput, limits: RouteLimits): { route: Ro
     if (chunks > MAX_CHUNKS) map = `${chunks} chunks of ${pagesPerChunk} pages, more than the Map's ${MAX_CHUNKS}`;
     else if (payload > MAP_PAYLOAD_BYTES) map = `${chunks} chunks make a ${Math.ceil(payload / 1024)} KiB chunk list, more than the ${MAP_PAYLOAD_BYTES / 1024} KiB the Map's state may carry`;
     else if (mapSeconds > limits.mapSecondsAvailable) {
-      map = `${chunks} chunks in ${waves} waves of ${limits.mapMaxConcurrency} may take ${fmt(mapSeconds)} (a wave lasts up to the exporter's ${fmt(limits.mapChunkSeconds)} timeout), more than the ${fmt(limits.mapSecondsAvailable)} the execution leaves the Map`;
+      map = `${chunks} chunks in ${waves} waves of ${limits.mapMaxConcurrency} may take ${fmt(mapSeconds)} (a wave lasts up to the exporter's ${fmt(limits.mapChunkSeconds)} Task timeout), more than the ${fmt(limits.mapSecondsAvailable)} the execution leaves the Map`;
     } else {
       return {
         route: "map",

@@ -78,7 +78,7 @@ describe("stack config", () => {
 
   it("requires the longest export path (Lambda attempt, then Fargate) to end inside the execution timeout", () => {
     expect(() => parseSettings({ ...minimal, fargateTimeoutSeconds: 14_000 })).to.throw(
-      "`exportWorkflowTimeoutSeconds` (14400) must cover the longest export path, 14950 s",
+      "`exportWorkflowTimeoutSeconds` (14400) must cover the longest export path, 14990 s (job status ×2 + estimate + the slower exporter's timeout, each Task with Lambda's 10 s init limit on top, + `fargateTimeoutSeconds` + 120 s margin)",
     );
   });
 
@@ -117,16 +117,17 @@ describe("stack config", () => {
     });
 
     it("the longest export path ends inside the execution timeout", () => {
-      // job status ×2 (10 s) + estimate (30 s) + the slower exporter (780 s) + Fargate + 120 s = 950 s + Fargate.
-      ok({ fargateTimeoutSeconds: 13_450 });
-      refused({ fargateTimeoutSeconds: 13_451 }, "`exportWorkflowTimeoutSeconds` (14400) must cover the longest export path, 14401 s");
+      // Each Lambda Task at its function's timeout + 10 s (Lambda's init limit): job status ×2 (20 s) + estimate
+      // (40 s) + the slower exporter (790 s) + Fargate + 120 s = 990 s + Fargate.
+      ok({ fargateTimeoutSeconds: 13_410 });
+      refused({ fargateTimeoutSeconds: 13_411 }, "`exportWorkflowTimeoutSeconds` (14400) must cover the longest export path, 14401 s");
     });
 
     it("the longest export path counts the slower exporter, whichever it is", () => {
-      // With one exporter at 900 s: 20 + 30 + 900 + Fargate + 120 = 1,070 s + Fargate.
+      // With one exporter at 900 s: 40 + 40 + 910 + Fargate + 120 = 1,110 s + Fargate.
       for (const slower of ["exportSvg", "exportPdf"]) {
-        ok({ functions: { [slower]: { timeoutSeconds: 900 } }, fargateTimeoutSeconds: 13_330 });
-        refused({ functions: { [slower]: { timeoutSeconds: 900 } }, fargateTimeoutSeconds: 13_331 }, "`exportWorkflowTimeoutSeconds` (14400) must cover the longest export path, 14401 s");
+        ok({ functions: { [slower]: { timeoutSeconds: 900 } }, fargateTimeoutSeconds: 13_290 });
+        refused({ functions: { [slower]: { timeoutSeconds: 900 } }, fargateTimeoutSeconds: 13_291 }, "`exportWorkflowTimeoutSeconds` (14400) must cover the longest export path, 14401 s");
       }
     });
 

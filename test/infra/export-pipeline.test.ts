@@ -43,13 +43,14 @@ describe("ExportPipeline (Pulumi mocks)", function () {
   });
 
   it("gives the estimate the limits it routes with, from each stack's config, and the workflow the same Map concurrency", () => {
-    // Map: 14,400 s execution − (job status 10 × 2 + estimate 30 + split 30 + combine 600 + 120 margin) = 13,600 s,
-    // in waves as long as the format's exporter timeout.
+    // Map: 14,400 s execution − (job status 20 × 2 + estimate 40 + split 40 + combine 610 + 120 margin) = 13,550 s,
+    // each Lambda Task at its function's timeout + Lambda's 10 s init limit; in waves as long as the format's
+    // exporter Task timeout (780 + 10 s).
     // Fargate: the worker's deadline, timeout − 120 s start-up. Speed-up: a vCPU of Fargate vs 208/352 MB (dev),
     // 224/384 MB (prod) of Lambda, one vCPU being 1,769 MB.
     const expected = {
-      dev: { MAP_MAX_CONCURRENCY: "5", MAP_SECONDS_AVAILABLE: "13600", MAP_CHUNK_SECONDS_SVG: "780", MAP_CHUNK_SECONDS_PDF: "780", FARGATE_SECONDS_AVAILABLE: "10680", FARGATE_SPEEDUP_SVG: "8.505", FARGATE_SPEEDUP_PDF: "5.026" },
-      prod: { MAP_MAX_CONCURRENCY: "20", MAP_SECONDS_AVAILABLE: "13600", MAP_CHUNK_SECONDS_SVG: "780", MAP_CHUNK_SECONDS_PDF: "780", FARGATE_SECONDS_AVAILABLE: "12880", FARGATE_SPEEDUP_SVG: "7.897", FARGATE_SPEEDUP_PDF: "4.607" },
+      dev: { MAP_MAX_CONCURRENCY: "5", MAP_SECONDS_AVAILABLE: "13550", MAP_CHUNK_SECONDS_SVG: "790", MAP_CHUNK_SECONDS_PDF: "790", FARGATE_SECONDS_AVAILABLE: "10680", FARGATE_SPEEDUP_SVG: "8.505", FARGATE_SPEEDUP_PDF: "5.026" },
+      prod: { MAP_MAX_CONCURRENCY: "20", MAP_SECONDS_AVAILABLE: "13550", MAP_CHUNK_SECONDS_SVG: "790", MAP_CHUNK_SECONDS_PDF: "790", FARGATE_SECONDS_AVAILABLE: "12880", FARGATE_SPEEDUP_SVG: "7.897", FARGATE_SPEEDUP_PDF: "4.607" },
     };
     for (const stack of ["dev", "prod"] as const) {
       const estimate = ofType("aws:lambda/function:Function", `exports-${stack}-export-estimate`)[0].inputs.environment.variables;
@@ -58,6 +59,8 @@ describe("ExportPipeline (Pulumi mocks)", function () {
       expect(d.States.ExportPages.MaxConcurrency, stack).to.equal(Number(expected[stack].MAP_MAX_CONCURRENCY));
       expect(d.States.ChooseRuntime.Default, stack).to.equal("RefuseExport");
       expect(d.States.ExportSvg.Catch[0].Next).to.equal("ExportOnFargate");
+      // The exporters' Tasks wait their 780 s plus Lambda's 10 s init limit, as long as MAP_CHUNK_SECONDS says.
+      expect([d.States.ExportSvg.TimeoutSeconds, d.States.ExportPdf.TimeoutSeconds, d.States.ExportPages.ItemProcessor.States.ExportPdfPages.TimeoutSeconds], stack).to.deep.equal([790, 790, 790]);
     }
   });
 

@@ -33,12 +33,12 @@ describe("export routing at each stack's settings", () => {
 
   it("refuses a parallel PDF of 2,400 pages in dev: its Map waves and the worker would both outlast the execution", () => {
     const { route } = setup("dev");
-    // 100 chunks of 24 pages in 20 waves of 5, each up to the PDF exporter's 780 s: 15,600 s, where the execution
-    // leaves the Map 13,600 s; one worker at 5.03× the Lambda's speed needs 14,326 s of its 10,680 s.
+    // 100 chunks of 24 pages in 20 waves of 5, each up to the PDF exporter's 790 s Task: 15,800 s, where the execution
+    // leaves the Map 13,550 s; one worker at 5.03× the Lambda's speed needs 14,326 s of its 10,680 s.
     const r = route("pdf", 2_400);
     expect(r.route).to.equal("none");
     expect(r.reason).to.equal(
-      "estimated 72,000 s for 2400 pages at 30 s each, over the Lambda budget of 720 s; not split: 100 chunks in 20 waves of 5 may take 15,600 s (a wave lasts up to the exporter's 780 s timeout), more than the 13,600 s the execution leaves the Map; on Fargate about 14,326 s (5.03× the Lambda's speed), more than the worker's 10,680 s",
+      "estimated 72,000 s for 2400 pages at 30 s each, over the Lambda budget of 720 s; not split: 100 chunks in 20 waves of 5 may take 15,800 s (a wave lasts up to the exporter's 790 s Task timeout), more than the 13,550 s the execution leaves the Map; on Fargate about 14,326 s (5.03× the Lambda's speed), more than the worker's 10,680 s",
     );
   });
 

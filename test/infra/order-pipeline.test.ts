@@ -225,6 +225,19 @@ describe("OrderPipeline (Pulumi mocks)", function () {
     expect(protection("orders-dev-").map(([, on]) => on)).to.deep.equal([false, false, false]);
   });
 
+  it("gives every Task its function's timeout plus Lambda's 10 s init limit, so the function's own timeout decides", async () => {
+    const definition = JSON.parse(await promiseOf(prod.stateMachine.definition));
+    const timeoutOf = new Map(ofType("aws:lambda/function:Function", "orders-prod-").map((f) => [f.inputs.name as string, f.inputs.timeout as number]));
+    const tasks = Object.entries(definition.States as Record<string, any>).filter(([, s]) => s.Resource?.startsWith("arn:aws:lambda"));
+    expect(tasks).to.have.length.greaterThan(5);
+    for (const [name, state] of tasks) {
+      const fn = (state.Resource as string).split(":")[6]!;
+      expect(state.TimeoutSeconds, name).to.equal(timeoutOf.get(fn)! + 10);
+    }
+    // prod's payment function runs 20 s: its Task waits 30.
+    expect(definition.States.PaymentProcessing.TimeoutSeconds).to.equal(30);
+  });
+
   it("exposes prod's state machine too (two stacks in one process stay apart)", async () => {
     expect(await promiseOf(prod.stateMachine.arn)).to.equal(`arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:shop-prod-orders`);
   });

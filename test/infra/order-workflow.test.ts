@@ -65,6 +65,12 @@ describe("order workflow", () => {
     expect(states.VoidUncertainCharge.Next).to.equal("HandlePaymentFailure");
   });
 
+  it("retries the gateway the same way on both refunds, the void of an uncertain charge and the compensation", () => {
+    for (const name of ["VoidUncertainCharge", "RefundPayment"]) {
+      expect(states[name].Retry, name).to.deep.include(states.PaymentProcessing.Retry[1]);
+    }
+  });
+
   it("lets the role invoke exactly the nine aliases it calls and send only to its queue", () => {
     expect(statements).to.deep.equal([
       { sid: "InvokeFunctions", actions: ["lambda:InvokeFunction"], resources: Object.values(functions).sort() },

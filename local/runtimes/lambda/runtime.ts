@@ -286,8 +286,9 @@ export class LambdaRuntime extends EventEmitter {
   }
 
   /**
-   * Invokes a function synchronously. `onStart` is called once an execution environment is assigned: time spent
-   * waiting for one is this machine's limit, not the function's, and callers keep it out of their timeouts.
+   * Invokes a function synchronously. `onStart` is called once an execution environment is assigned and started:
+   * time spent waiting for one, or for its cold start, is this machine's, not the function's, and callers keep it out
+   * of their timeouts.
    */
   async invoke(ref: string, event: unknown, options: { caller?: string; onStart?: () => void } = {}): Promise<InvokeResult> {
     const target = this.resolve(ref);
@@ -318,8 +319,10 @@ export class LambdaRuntime extends EventEmitter {
         return this.finish({ ...base, cold: false, durationMs: 0 }, "throttled", { errorType: "TooManyRequestsException", errorMessage: "Rate Exceeded." });
       }
       const { env, cold } = acquired;
-      options.onStart?.();
       const init = await env.ready;
+      // Only now: a cold start's wall time is this machine's (its load, its disk), not the function's. On AWS the
+      // Task's TimeoutSeconds leaves room for Lambda's init on top of the function's timeout (infra/function-set.ts).
+      options.onStart?.();
       if (!init.ok) {
         this.destroy(pool, env);
         return this.finish({ ...base, cold, initMs: init.initMs, durationMs: 0 }, "error", init.error);
