@@ -92,19 +92,27 @@ describe("local cloud runtimes (mini program)", function () {
     it("hands a function an event of up to Lambda's 6 MB whole, and refuses a larger one with RequestTooLargeException", async () => {
       // The event is many times the 64 KB the environment reads at once, and 5 MB of it two-byte characters.
       const blob = "é".repeat(2_500_000);
-      const big = await cloud.lambda.invoke("mini-echo", { blob });
+      const big = await cloud.lambda.invoke("mini-bulk", { blob });
       expect(big.ok).to.equal(true);
       if (big.ok) expect((big.payload as { blob: string }).blob === blob, "the echoed blob differs from the one sent").to.equal(true);
       // Lambda takes a 5.8 MB event at 128 MB, again and again: reading it must not cost the function copies of it.
-      expect(cloud.lambda.functions().find((f) => f.name === "mini-echo")!.memorySize).to.equal(128);
+      expect(cloud.lambda.functions().find((f) => f.name === "mini-bulk")!.memorySize).to.equal(128);
       for (let i = 0; i < 3; i++) {
-        const near = await cloud.lambda.invoke("mini-echo", { blob: "x".repeat(5_800_000), i });
+        const near = await cloud.lambda.invoke("mini-bulk", { blob: "x".repeat(5_800_000), i });
         expect(near.ok, `invocation ${i}: ${near.ok ? "" : `${near.error.errorType} ${near.error.errorMessage}`}`).to.equal(true);
       }
 
-      const tooBig = await cloud.lambda.invoke("mini-echo", { blob: "x".repeat(6 * 1024 * 1024) });
+      const tooBig = await cloud.lambda.invoke("mini-bulk", { blob: "x".repeat(6 * 1024 * 1024) });
       expect(tooBig.ok).to.equal(false);
       if (!tooBig.ok) expect(tooBig.error.errorType).to.equal("RequestTooLargeException");
+    });
+
+    it("fails an invocation whose answer passes 6 MB with Function.ResponseSizeTooLarge", async () => {
+      // An event 100 bytes under the limit: the echo adds its name, key, endpoint and request id, a few hundred more.
+      const blob = "x".repeat(6 * 1024 * 1024 - 100 - JSON.stringify({ blob: "" }).length);
+      const answer = await cloud.lambda.invoke("mini-bulk", { blob });
+      expect(answer.ok).to.equal(false);
+      if (!answer.ok) expect([answer.error.errorType, answer.error.errorMessage]).to.deep.equal(["Function.ResponseSizeTooLarge", "Response payload size exceeded maximum allowed payload size (6291456 bytes)."]);
     });
 
     it("starts more environments for concurrent invocations, one invocation each", async () => {

@@ -68,7 +68,7 @@ describe("local cloud serve", function () {
     const sfn = new SFNClient({ endpoint: env.AWS_ENDPOINT_URL, region: env.AWS_REGION, credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY } });
     try {
       const { stateMachines } = await sfn.send(new ListStateMachinesCommand({}));
-      expect(stateMachines!.map((m) => m.name)).to.deep.equal(["mini-fidelity", "mini-flow"]);
+      expect(stateMachines!.map((m) => m.name)).to.deep.equal(["mini-deadline", "mini-fidelity", "mini-flow"]);
     } finally {
       sfn.destroy();
     }

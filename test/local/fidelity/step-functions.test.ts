@@ -1,4 +1,4 @@
-import { DescribeExecutionCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, SendTaskHeartbeatCommand, SendTaskSuccessCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from "@aws-sdk/client-sfn";
 import { expect } from "chai";
 import type { LocalCloud } from "../../../local/cloud";
 import type { ExecutionRecord, TraceEntry } from "../../../local/runtimes/step-functions/runtime";
@@ -56,6 +56,26 @@ describe("fidelity: Step Functions limits, names and context as AWS has them", f
       expect([e.status, e.error?.error]).to.deep.equal(["FAILED", "States.DataLimitExceeded"]);
       expect(e.error?.cause).to.contain("'Collect'");
       expect(e.path.filter((s) => s === "Keep")).to.have.length(3);
+      // Its Catch on States.ALL does not take it.
+      expect(e.path).not.to.include("WronglyCaught");
+    });
+  });
+
+  describe("timeouts", () => {
+    it("lets a Catch naming States.HeartbeatTimeout take a missed heartbeat, whose error is States.Timeout", async () => {
+      const e = await (await start("fid-silent", { scenario: "silent", id: "fid-silent" })).done;
+      expect([e.status, e.path, (e.output as { error: { Error: string } }).error.Error]).to.deep.equal(["SUCCEEDED", ["Route", "Silent", "HeartbeatCaught"], "States.Timeout"]);
+    });
+
+    it("ends an execution that outlives its TimeoutSeconds TIMED_OUT with States.Timeout, its history's last event ExecutionTimedOut", async () => {
+      const stateMachineArn = cloud.output("deadlineStateMachineArn");
+      const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: "fid-deadline", input: "{}" }));
+      const e = await cloud.sfn.executions.get(executionArn!)!.done;
+      expect([e.status, e.error?.error]).to.deep.equal(["TIMED_OUT", "States.Timeout"]);
+      const described = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+      expect(described.status).to.equal("TIMED_OUT");
+      const { events } = await sfn.send(new GetExecutionHistoryCommand({ executionArn, reverseOrder: true, maxResults: 1 }));
+      expect(events!.map((event) => event.type)).to.deep.equal(["ExecutionTimedOut"]);
     });
   });
 

@@ -104,5 +104,12 @@ describe("fidelity: regions, SQS attributes and SNS message attributes", functio
       expect(refused.map((e) => [e?.name, e?.status])).to.deep.equal(Array(5).fill(["InvalidParameterValueException", 400]));
       expect(refused[0]?.message).to.equal("The message attribute 'a' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.");
     });
+
+    it("takes a message of 256 KiB and refuses one byte more with InvalidParameter, Message too long", async () => {
+      const send = (bytes: number) => failure(new SNSClient(cloud.clientConfig()).send(new PublishCommand({ TopicArn: cloud.output("topicArn") as string, Message: "x".repeat(bytes) })));
+      expect(await send(256 * 1024)).to.equal(undefined);
+      const refused = await send(256 * 1024 + 1);
+      expect([refused?.name, refused?.status, refused?.message]).to.deep.equal(["InvalidParameterException", 400, "Invalid parameter: Message too long"]);
+    });
   });
 });

@@ -71,6 +71,13 @@ describe("Lambda API (SDK v3 against the front door)", function () {
   });
 
   describe("functions and aliases", () => {
+    it("refuses a payload over 6 MB with 413 RequestTooLargeException, running nothing", async () => {
+      const before = cloud.lambda.invocations.filter((r) => r.functionName === "mini-bulk" && r.durationMs > 0).length;
+      const payload = JSON.stringify({ blob: "x".repeat(6 * 1024 * 1024) });
+      expect(await errorOf(lambda.send(new InvokeCommand({ FunctionName: "mini-bulk", Payload: payload })))).to.equal("RequestTooLargeException 413");
+      expect(cloud.lambda.invocations.filter((r) => r.functionName === "mini-bulk" && r.durationMs > 0)).to.have.length(before);
+    });
+
     it("ListFunctions lists every function with its configuration, MaxItems at a time with NextMarker", async () => {
       const all = (await lambda.send(new ListFunctionsCommand({}))).Functions!;
       expect(all.map((f) => f.FunctionName)).to.deep.equal(cloud.lambda.functions().map((f) => f.name).sort());

@@ -62,13 +62,14 @@ describe("Step Functions API (SDK v3 against the front door)", function () {
     it("ListStateMachines lists every machine of the stack by name, a page at a time", async () => {
       const all = await sfn.send(new ListStateMachinesCommand({}));
       expect(all.stateMachines!.map((m) => [m.name, m.stateMachineArn, m.type])).to.deep.equal([
+        ["mini-deadline", cloud.output("deadlineStateMachineArn"), "STANDARD"],
         ["mini-fidelity", fidelity, "STANDARD"],
         ["mini-flow", flow, "STANDARD"],
       ]);
       expect(all.stateMachines![0].creationDate).to.be.instanceOf(Date);
-      const first = await sfn.send(new ListStateMachinesCommand({ maxResults: 1 }));
-      const second = await sfn.send(new ListStateMachinesCommand({ maxResults: 1, nextToken: first.nextToken }));
-      expect([first.stateMachines!.map((m) => m.name), second.stateMachines!.map((m) => m.name), second.nextToken]).to.deep.equal([["mini-fidelity"], ["mini-flow"], undefined]);
+      const first = await sfn.send(new ListStateMachinesCommand({ maxResults: 2 }));
+      const second = await sfn.send(new ListStateMachinesCommand({ maxResults: 2, nextToken: first.nextToken }));
+      expect([first.stateMachines!.map((m) => m.name), second.stateMachines!.map((m) => m.name), second.nextToken]).to.deep.equal([["mini-deadline", "mini-fidelity"], ["mini-flow"], undefined]);
       expect(await errorOf(sfn.send(new ListStateMachinesCommand({ nextToken: "not-a-token" })))).to.equal("InvalidToken");
     });
 
