@@ -49,10 +49,11 @@ function measure(bundle: string, env: Record<string, string>): Sample {
   return { total: median("total"), importMs: median("importMs"), callMs: median("callMs") };
 }
 
-function build(entry: string, outDir: string, external: string[] = []): string {
+async function build(entry: string, outDir: string, external: string[] = []): Promise<string> {
   fs.mkdirSync(outDir, { recursive: true });
   const outfile = path.join(outDir, "index.mjs");
-  esbuild.buildSync(esbuildOptions(entry, outfile, external));
+  // Not buildSync: esbuild runs plugins (esbuildOptions has one) only in its asynchronous API.
+  await esbuild.build(esbuildOptions(entry, outfile, external));
   return outfile;
 }
 
@@ -60,11 +61,11 @@ async function main(): Promise<void> {
   const graph = await programGraph("dev");
   const functions = graph.resources.filter((r) => r.type === "aws:lambda/function:Function");
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "bench-bundles-"));
-  const empty = build("bench/fixtures/empty-handler.ts", path.join(tmp, "empty"));
+  const empty = await build("bench/fixtures/empty-handler.ts", path.join(tmp, "empty"));
   const baseline = measure(empty, {});
   console.log(`Node ${process.version}, ${os.cpus().length} cores, median of ${RUNS} fresh processes per bundle`);
   console.log(`empty handler: ${fs.statSync(empty).size} B, first call done ${baseline.total.toFixed(1)} ms after process start (import ${baseline.importMs.toFixed(1)} ms)`);
-  const sdkFloor = build("bench/fixtures/sdk-client-handler.ts", path.join(tmp, "sdk-floor"));
+  const sdkFloor = await build("bench/fixtures/sdk-client-handler.ts", path.join(tmp, "sdk-floor"));
   const floor = measure(sdkFloor, {});
   console.log(
     `one SDK client and nothing else: ${(fs.statSync(sdkFloor).size / 1024).toFixed(0)} KiB, first call done ${floor.total.toFixed(1)} ms (import ${floor.importMs.toFixed(1)} ms) = ${(floor.total / baseline.total).toFixed(2)}× the empty handler: the floor for any function that calls AWS\n`,
@@ -85,9 +86,9 @@ async function main(): Promise<void> {
 
   // The SDK decision, measured on the function with the most SDK clients.
   const sdkHeavy = "handlers/handle-payment-failure.ts";
-  const bundled = build(sdkHeavy, path.join(tmp, "bundled"));
+  const bundled = await build(sdkHeavy, path.join(tmp, "bundled"));
   const externalDir = path.join(process.cwd(), ".build", "bench-external-sdk");
-  const external = build(sdkHeavy, externalDir, ["@aws-sdk/*", "@smithy/*"]);
+  const external = await build(sdkHeavy, externalDir, ["@aws-sdk/*", "@smithy/*"]);
   const env = functions.find((f) => String(f.inputs.code.path).endsWith("handle-payment-failure"))?.inputs.environment?.variables ?? {};
   const a = measure(bundled, env);
   const b = measure(external, env);
