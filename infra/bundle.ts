@@ -43,18 +43,18 @@ export interface Bundle {
 }
 
 /**
- * A Node.js built-in that bundled code imports (`import { request } from "node:http"`) is loaded with `require`
- * instead. An ES import of a built-in makes Node build its ES module facade, which reads every export: for
- * `node:http` that includes the `WebSocket` getter, which loads undici (and `node:https` loads http2). Measured on
- * Node 24 here: 45–54 ms of CPU to import `node:http` as an ES module against 4–5 ms to require it, paid at every cold
- * start of a function that calls AWS; the order functions' import took a median 141 ms of CPU before and 118 ms after
- * (15 processes each). Lambda bills the init phase. Re-exports and `require` calls are left as they are.
+ * A Node.js built-in that bundled code imports (`import { request } from "node:http"`, or `await import("node:http")`
+ * as the AWS SDK's HTTP handler does at its first request) is loaded with `require` instead. An ES import of a
+ * built-in makes Node build its ES module facade, which reads every export: for `node:http` that includes the
+ * `WebSocket` getter, which loads undici (and `node:https` loads http2). Measured on Node 24 here: 45–54 ms of CPU to
+ * import `node:http` as an ES module against 4–5 ms to require it, paid by every cold start of a function that calls
+ * AWS, at init or in its first invocation. Lambda bills both. `require` calls are left as they are.
  */
 const BUILTINS_VIA_REQUIRE: esbuild.Plugin = {
   name: "builtins-via-require",
   setup(build) {
     build.onResolve({ filter: /^(node:)?[a-z][a-z0-9_/]*$/ }, (args) =>
-      args.kind === "import-statement" && isBuiltin(args.path) ? { path: args.path.startsWith("node:") ? args.path : `node:${args.path}`, namespace: "builtin-require" } : undefined,
+      (args.kind === "import-statement" || args.kind === "dynamic-import") && isBuiltin(args.path) ? { path: args.path.startsWith("node:") ? args.path : `node:${args.path}`, namespace: "builtin-require" } : undefined,
     );
     build.onLoad({ filter: /.*/, namespace: "builtin-require" }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: "js" }));
   },
@@ -303,7 +303,9 @@ function entryInputs(metafile: esbuild.Metafile, entryPoint: string): string[] {
 }
 
 function cacheKey(options: BundleOptions): string {
-  const plugins = (options.plugins ?? []).map((p) => `${p.name}:${p.setup.toString()}`);
+  // Every plugin's code, the built-in one's too: JSON leaves functions out, and a plugin changed is a bundle changed.
+  const base = esbuildOptions(options.entry, "index.mjs", options.external);
+  const plugins = [...(base.plugins ?? []), ...(options.plugins ?? [])].map((p) => `${p.name}:${p.setup.toString()}`);
   return createHash("sha256")
     .update(JSON.stringify([BUNDLE_CACHE_VERSION, esbuild.version, options.entry, options.external ?? [], plugins, esbuildOptions(options.entry, "index.mjs", options.external)]))
     .digest("hex")

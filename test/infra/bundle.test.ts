@@ -97,6 +97,14 @@ describe("function bundles", function () {
     // the other two are their own bundles, not copies of the first
     expect(new Set(batch.map((b) => archiveEntries(b.dir)[0]!.sha256)).size).to.equal(3);
     expect(batch[0]!.inputs).to.not.include("handlers/order-placement.ts");
+    // AND both ways load Node's built-ins with require: no ES import of one but the banner's, static or dynamic (the
+    // SDK's HTTP handler imports node:http when it sends its first request)
+    for (const dir of [single!.dir, batch[1]!.dir]) {
+      const code = fs.readFileSync(path.join(dir, "index.mjs"), "utf8");
+      expect(code.match(/(from *|import\()"node:[a-z_/]+"/g), dir).to.deep.equal(['from "node:module"', 'from "node:url"', 'from "node:path"']);
+      // (esbuild's require shim, renamed by the minifier)
+      expect(code, dir).to.match(/[\w$]+\("node:http"\)/);
+    }
   });
 
   it("still bundles every handler that builds when one asked for in the same turn does not, and names the one that failed", () => {
