@@ -110,7 +110,7 @@ describe("local cloud runtimes (mini program)", function () {
     it("fails an invocation whose answer passes 6 MB with Function.ResponseSizeTooLarge", async () => {
       // An event 100 bytes under the limit: the echo adds its name, key, endpoint and request id, a few hundred more.
       const blob = "x".repeat(6 * 1024 * 1024 - 100 - JSON.stringify({ blob: "" }).length);
-      const answer = await cloud.lambda.invoke("mini-bulk", { blob });
+      const answer = await cloud.lambda.invoke("mini-bulk-roomy", { blob });
       expect(answer.ok).to.equal(false);
       if (!answer.ok) expect([answer.error.errorType, answer.error.errorMessage]).to.deep.equal(["Function.ResponseSizeTooLarge", "Response payload size exceeded maximum allowed payload size (6291456 bytes)."]);
     });
