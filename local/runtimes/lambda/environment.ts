@@ -62,6 +62,11 @@ export interface EnvironmentSpec {
    * runs without it: a benchmark's mode, never the tests'. @default none
    */
   readonly cpuProfileDir?: string;
+  /**
+   * How often the watchdog samples the busy process's memory and CPU time. Tests lengthen it to prove the checks made
+   * on the answer alone (a peak or a burst between two samples). @default 20
+   */
+  readonly sampleMs?: number;
 }
 
 export interface FunctionError {
@@ -236,7 +241,7 @@ export class ExecutionEnvironment {
         }
       };
       const startCpu = this.processCpuMs;
-      sampler = ProcessSampler.start(this.process.pid, SAMPLE_MS, (sample) => {
+      sampler = ProcessSampler.start(this.process.pid, this.spec.sampleMs ?? SAMPLE_MS, (sample) => {
         if (sample.rssMb > this.spec.memorySize) return stop(this.outOfMemory(`resident memory reached ${Math.round(sample.rssMb)} MB`));
         if (startCpu !== undefined && (sample.cpuMs - startCpu) / share > timeoutMs) {
           return stop(this.timedOut(requestId, `Task timed out after ${this.spec.timeoutSeconds.toFixed(2)} seconds (CPU time at ${this.spec.memorySize} MB's ${share.toFixed(3)} vCPU)`));

@@ -14,6 +14,10 @@ const HANDLERS = {
   "rejects.mjs": "export const handler = async () => { Promise.reject(new RangeError('unawaited')); await new Promise((r) => setTimeout(r, 50)); return 'done'; };\n",
   // Spins for 50 ms of its own CPU: a sampling profiler (1 ms interval) sees it however busy the machine is.
   "busy.mjs": "export const handler = async () => { const t = process.cpuUsage(); while (process.cpuUsage(t).user + process.cpuUsage(t).system < 50_000); return 'spun'; };\n",
+  // A peak of 160 MB of Buffers, let go before the answer.
+  "bloat.mjs": "export const handler = async () => { let b = Buffer.alloc(160 * 1024 * 1024, 1); const n = b.length; b = undefined; return n; };\n",
+  // Spins for the CPU time its event names.
+  "spin.mjs": "export const handler = async ({ ms }) => { const t = process.cpuUsage(); while ((process.cpuUsage(t).user + process.cpuUsage(t).system) / 1000 < ms); return 'spun'; };\n",
   "lingering.mjs": "export const handler = () => { setInterval(() => {}, 10); return new Promise((resolve) => setTimeout(() => resolve('late'), 100)); };\n",
 };
 
@@ -38,9 +42,8 @@ describe("ExecutionEnvironment (one function process)", function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = (handler: string, more: { cpuProfileDir?: string } = {}) =>
+  const start = (handler: string, more: { cpuProfileDir?: string; sampleMs?: number; timeoutSeconds?: number } = {}) =>
     (env = new ExecutionEnvironment({
-      ...more,
       functionName: "environment-test",
       handler,
       runtime: "nodejs24.x",
@@ -50,6 +53,7 @@ describe("ExecutionEnvironment (one function process)", function () {
       writableDir: path.join(dir, "tmp"),
       // The runtime names the handler to the bootstrap through _HANDLER, as Lambda does.
       env: { PATH: process.env.PATH ?? "", _HANDLER: handler },
+      ...more,
     }));
   const context = { functionName: "environment-test", functionVersion: "$LATEST", invokedFunctionArn: "arn:aws:lambda:eu-central-1:000000000000:function:environment-test", memoryLimitInMB: "128", awsRequestId: "r-1", logGroupName: "/aws/lambda/environment-test", logStreamName: "s" };
   const exitOf = (e: ExecutionEnvironment) => new Promise<[number | null, NodeJS.Signals | null]>((resolve) => e.process.once("exit", (code, signal) => resolve([code, signal])));
@@ -116,6 +120,39 @@ describe("ExecutionEnvironment (one function process)", function () {
     expect(files).to.have.length(1);
     const profile = JSON.parse(fs.readFileSync(path.join(profiles, files[0]!), "utf8")) as { nodes: Array<{ callFrame: { url: string } }> };
     expect(profile.nodes.map((n) => n.callFrame.url)).to.include(`file://${path.join(dir, "code", "busy.mjs")}`);
+  });
+
+  describe("Lambda's limits, checked while it runs and again on its answer", () => {
+    // An hour between samples: only the answer's own figures can stop these.
+    const unsampled = { sampleMs: 3_600_000 };
+
+    it("fails an answer whose peak memory passed the memory size between two samples with Runtime.OutOfMemory, and ends the process", async () => {
+      const e = start("bloat.handler", unsampled);
+      expect(await e.ready).to.include({ ok: true });
+      const exited = exitOf(e);
+      const outcome = await e.invoke("r-1", "{}", context);
+      expect([outcome.kind, outcome.error?.errorType]).to.deep.equal(["out-of-memory", "Runtime.OutOfMemory"]);
+      expect(outcome.error?.errorMessage).to.match(/^Error: Runtime exited with error: signal: killed \(resident memory reached \d+ MB; memory size 128 MB\)$/);
+      expect(await exited).to.deep.equal([null, "SIGKILL"]);
+    });
+
+    it("times out an answer whose CPU time, at the memory size's share of a vCPU, passed the timeout between two samples", async () => {
+      // 500 ms of CPU at 128 MB's 0.072 vCPU is 6.9 s of Lambda's time, over the 5 s timeout; on the wall clock it
+      // answers long before that.
+      const e = start("spin.handler", { ...unsampled, timeoutSeconds: 5 });
+      expect(await e.ready).to.include({ ok: true });
+      const outcome = await e.invoke("r-1", JSON.stringify({ ms: 500 }), context);
+      expect([outcome.kind, outcome.error?.errorType]).to.deep.equal(["timeout", "Sandbox.Timedout"]);
+      expect(outcome.error?.errorMessage).to.match(/^RequestId: r-1 Error: Task timed out after 5\.00 seconds \(\d+ ms of CPU at 128 MB's 0\.072 vCPU\)$/);
+    });
+
+    it("stops a run whose CPU time passes the timeout at the memory size's share while it runs, before it answers", async () => {
+      // 10 s at 0.072 vCPU is 724 ms of CPU; the function would spin 5 s of it.
+      const e = start("spin.handler", { timeoutSeconds: 10 });
+      expect(await e.ready).to.include({ ok: true });
+      const outcome = await e.invoke("r-1", JSON.stringify({ ms: 5_000 }), context);
+      expect([outcome.kind, outcome.error?.errorMessage]).to.deep.equal(["timeout", "RequestId: r-1 Error: Task timed out after 10.00 seconds (CPU time at 128 MB's 0.072 vCPU)"]);
+    });
   });
 
   it("ends its process when the runtime goes away during an invocation, instead of running on unfrozen", async () => {
