@@ -60,6 +60,11 @@ const BUILTINS_VIA_REQUIRE: esbuild.Plugin = {
   },
 };
 
+/** Every plugin a handler's build runs: the one esbuildOptions gives every bundle, then the handler's own. */
+function pluginsOf(options: BundleOptions): esbuild.Plugin[] {
+  return [BUILTINS_VIA_REQUIRE, ...(options.plugins ?? [])];
+}
+
 /**
  * ESM bundle for nodejs24.x with every dependency inside, AWS SDK v3 included. Bundling the SDK pins the version we
  * tested and lets esbuild drop the unused parts of each modular client; bench/bundles.ts measures this against
@@ -205,7 +210,7 @@ async function buildBatch(batch: readonly QueuedBuild[]): Promise<void> {
         outdir: staging,
         outExtension: { ".js": ".mjs" },
         metafile: true,
-        plugins: [...(shared.plugins ?? []), ...(options.plugins ?? [])],
+        plugins: pluginsOf(options),
       });
       metafile = result.metafile!;
       // A file besides each entry's index.mjs (an asset a loader emitted) would not reach its function's folder.
@@ -248,8 +253,7 @@ async function buildBundle(request: BuildRequest): Promise<Bundle> {
   const staging = fs.mkdtempSync(path.join(home, ".staging-"));
   try {
     const outfile = path.join(staging, "index.mjs");
-    const base = esbuildOptions(options.entry, outfile, options.external);
-    const result = await esbuild.build({ ...base, metafile: true, plugins: [...(base.plugins ?? []), ...(options.plugins ?? [])] });
+    const result = await esbuild.build({ ...esbuildOptions(options.entry, outfile, options.external), metafile: true, plugins: pluginsOf(options) });
     if (result.errors.length) {
       throw new Error(`bundling ${options.entry} failed: ${result.errors.map((e) => e.text).join("; ")}`);
     }
@@ -304,8 +308,7 @@ function entryInputs(metafile: esbuild.Metafile, entryPoint: string): string[] {
 
 function cacheKey(options: BundleOptions): string {
   // Every plugin's code, the built-in one's too: JSON leaves functions out, and a plugin changed is a bundle changed.
-  const base = esbuildOptions(options.entry, "index.mjs", options.external);
-  const plugins = [...(base.plugins ?? []), ...(options.plugins ?? [])].map((p) => `${p.name}:${p.setup.toString()}`);
+  const plugins = pluginsOf(options).map((p) => `${p.name}:${p.setup.toString()}`);
   return createHash("sha256")
     .update(JSON.stringify([BUNDLE_CACHE_VERSION, esbuild.version, options.entry, options.external ?? [], plugins, esbuildOptions(options.entry, "index.mjs", options.external)]))
     .digest("hex")

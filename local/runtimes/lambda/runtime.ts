@@ -321,7 +321,7 @@ export class LambdaRuntime extends EventEmitter {
       const { env, cold } = acquired;
       const init = await env.ready;
       // Only now: a cold start's wall time is this machine's (its load, its disk), not the function's. On AWS the
-      // Task's TimeoutSeconds leaves room for Lambda's init on top of the function's timeout (infra/function-set.ts).
+      // Task's TimeoutSeconds leaves room for Lambda's init on top of the function's timeout (infra/config.ts).
       options.onStart?.();
       if (!init.ok) {
         this.destroy(pool, env);
