@@ -30,9 +30,7 @@ export async function profileMainThread<T>(work: () => Promise<T>, samplingInter
     } finally {
       ({ profile } = await session.post("Profiler.stop"));
     }
-    const consumers = consumersOf(profile);
-    const busyMs = consumers.reduce((sum, c) => sum + c.selfMs, 0);
-    return { result, consumers: consumers.map((c) => ({ ...c, share: c.selfMs / busyMs })), busyMs };
+    return { result, ...ranked(addSelfTime(new Map(), profile, new Map(profile.nodes.map((node) => [node.id, ownerOf(node.callFrame)])))) };
   } finally {
     session.disconnect();
   }
@@ -50,10 +48,11 @@ export interface Profile {
   readonly timeDeltas?: number[];
 }
 
-function consumersOf(profile: Profile): Array<{ name: string; selfMs: number; share: number }> {
-  return [...addSelfTime(new Map(), profile, new Map(profile.nodes.map((node) => [node.id, ownerOf(node.callFrame)])))]
-    .map(([name, us]) => ({ name, selfMs: us / 1000, share: 0 }))
-    .sort((a, b) => b.selfMs - a.selfMs);
+/** Consumers by self time, largest first, each with its share of the busy time. */
+function ranked(selfUs: ReadonlyMap<string, number>): { consumers: Consumer[]; busyMs: number } {
+  const busyMs = [...selfUs.values()].reduce((sum, us) => sum + us, 0) / 1000;
+  const consumers = [...selfUs].map(([name, us]) => ({ name, selfMs: us / 1000, share: us / 1000 / busyMs }));
+  return { consumers: consumers.sort((a, b) => b.selfMs - a.selfMs), busyMs };
 }
 
 /** Adds each sample's time (the gap to the next sample) to its node's owner; owners `(idle)` and undefined are left out. */
@@ -78,20 +77,19 @@ function addSelfTime(selfUs: Map<string, number>, profile: Profile, owner: Map<n
 export function environmentConsumers(profiles: readonly Profile[], sourceMaps: ReadonlyMap<string, SourceMap> = new Map()): { consumers: Consumer[]; busyMs: number } {
   const selfUs = new Map<string, number>();
   for (const profile of profiles) {
-    const parent = new Map<number, number>();
-    for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+    // Every node under bootstrap.mjs's nextInvocation, found once from its frames down.
     const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-    const frozen = (id: number): boolean => {
-      for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
-        const frame = byId.get(at)!.callFrame;
-        if (frame.functionName === "nextInvocation" && frame.url.endsWith("/bootstrap.mjs")) return true;
-      }
-      return false;
-    };
+    const frozen = new Set<number>();
+    const todo = profile.nodes.filter((n) => n.callFrame.functionName === "nextInvocation" && n.callFrame.url.endsWith("/bootstrap.mjs")).map((n) => n.id);
+    for (let id = todo.pop(); id !== undefined; id = todo.pop()) {
+      if (frozen.has(id)) continue;
+      frozen.add(id);
+      todo.push(...(byId.get(id)!.children ?? []));
+    }
     const owner = new Map(
       profile.nodes.map((node) => {
         const { functionName, url } = node.callFrame;
-        if (frozen(node.id)) return [node.id, undefined];
+        if (frozen.has(node.id)) return [node.id, undefined];
         if (url.endsWith("/bootstrap.mjs")) return [node.id, "the runtime (bootstrap.mjs)"];
         if (url.startsWith("file://") && !url.includes("/node_modules/")) {
           const source = sourceMaps.get(new URL(url).pathname)?.findEntry(node.callFrame.lineNumber, node.callFrame.columnNumber);
@@ -102,9 +100,7 @@ export function environmentConsumers(profiles: readonly Profile[], sourceMaps: R
     );
     addSelfTime(selfUs, profile, owner);
   }
-  const consumers = [...selfUs].map(([name, us]) => ({ name, selfMs: us / 1000, share: 0 })).sort((a, b) => b.selfMs - a.selfMs);
-  const busyMs = consumers.reduce((sum, c) => sum + c.selfMs, 0);
-  return { consumers: consumers.map((c) => ({ ...c, share: c.selfMs / busyMs })), busyMs };
+  return ranked(selfUs);
 }
 
 function ownerOf({ functionName, url }: { functionName: string; url: string }): string {
